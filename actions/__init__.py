@@ -1,0 +1,1 @@
+"""Custom actions, grouped by capability. Actions stay thin: they call `bot/` services."""

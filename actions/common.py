@@ -1,0 +1,41 @@
+"""Small helpers every action uses: who is this, which language, the user store."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from bot.storage import UserStore
+from bot.storage.db import default_engine
+
+logger = logging.getLogger(__name__)
+
+KNOWN_CHANNELS = ("telegram", "web", "rest", "cmdline")
+
+
+def language_of(tracker: Tracker) -> str:
+    return "en" if tracker.get_slot("language") == "en" else "nl"
+
+
+def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """Metadata the channel sent with the latest user message (empty when none)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
+def identify(tracker: Tracker) -> Tuple[str, str]:
+    """(channel, channel user id). Channels send ids like "telegram:12345" and say their name in metadata."""
+    metadata = latest_metadata(tracker) or tracker.get_slot("session_started_metadata") or {}
+    sender = tracker.sender_id
+    channel: Optional[str] = metadata.get("channel") if isinstance(metadata, dict) else None
+    if ":" in sender and sender.split(":", 1)[0] in KNOWN_CHANNELS:
+        prefix, rest = sender.split(":", 1)
+        return channel or prefix, rest
+    return channel or tracker.get_latest_input_channel() or "rest", sender
+
+
+def user_store() -> UserStore:
+    return UserStore(default_engine())

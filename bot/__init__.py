@@ -1,0 +1,1 @@
+"""Lichtpunt: everything around Rasa (settings, storage, content, channels)."""

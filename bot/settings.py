@@ -1,0 +1,71 @@
+"""The one settings object: environment variables, optionally from a `.env` file.
+
+Defaults run embedded (SQLite under `var/`); `DATABASE_URL` switches to PostgreSQL.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings, Field, validator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    var_dir: Path = Field(ROOT / "var", env="LICHTPUNT_VAR_DIR")
+    database_url: Optional[str] = Field(None, env="DATABASE_URL")
+    tracker_store_url: Optional[str] = Field(None, env="TRACKER_STORE_URL")
+
+    rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    action_server_port: int = Field(5055, env="ACTION_SERVER_PORT")
+    web_host: str = Field("127.0.0.1", env="WEB_HOST")
+    web_port: int = Field(8000, env="WEB_PORT")
+
+    telegram_bot_token: Optional[str] = Field(None, env="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_BASE_URL")
+    telegram_webhook_url: Optional[str] = Field(None, env="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: Optional[str] = Field(None, env="TELEGRAM_WEBHOOK_SECRET")
+
+    default_language: str = Field("nl", env="DEFAULT_LANGUAGE")
+    content_dir: Path = Field(ROOT / "bot" / "content", env="LICHTPUNT_CONTENT_DIR")
+
+    class Config:
+        env_file = ".env"
+        env_file_encoding = "utf-8"
+
+    @validator("default_language")
+    def _known_language(cls, value: str) -> str:
+        if value not in ("nl", "en"):
+            raise ValueError("DEFAULT_LANGUAGE must be 'nl' or 'en'")
+        return value
+
+    @validator("database_url", "tracker_store_url")
+    def _empty_is_unset(cls, value: Optional[str]) -> Optional[str]:
+        return value or None
+
+    @property
+    def app_database_url(self) -> str:
+        """Application database: `DATABASE_URL`, else SQLite in `var/`."""
+        return normalise_db_url(self.database_url) or f"sqlite:///{self.var_dir / 'lichtpunt.db'}"
+
+    @property
+    def tracker_database_url(self) -> str:
+        """Rasa's tracker store: its own URL, else the application database, else SQLite."""
+        explicit = normalise_db_url(self.tracker_store_url or self.database_url)
+        return explicit or f"sqlite:///{self.var_dir / 'tracker.db'}"
+
+
+def normalise_db_url(url: Optional[str]) -> Optional[str]:
+    """Accept the common `postgres://` spelling that SQLAlchemy 1.4 rejects."""
+    if url and url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings

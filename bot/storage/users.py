@@ -1,0 +1,70 @@
+"""User records: the only place that reads or writes `users`."""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.storage.db import session_scope
+from bot.storage.models import User, utcnow
+
+LANGUAGES = ("nl", "en")
+
+
+class UserStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, channel: str, channel_user_id: str) -> Optional[User]:
+        with session_scope(self.engine) as session:
+            return session.execute(_by_key(channel, channel_user_id)).scalar_one_or_none()
+
+    def ensure(self, channel: str, channel_user_id: str, language: str = "nl") -> User:
+        """Return the user, creating them on first contact (safe when two turns race)."""
+        language = language if language in LANGUAGES else "nl"
+        existing = self.get(channel, channel_user_id)
+        if existing is not None:
+            return existing
+        try:
+            with session_scope(self.engine) as session:
+                user = User(channel=channel, channel_user_id=channel_user_id, language=language)
+                session.add(user)
+            return user
+        except IntegrityError:
+            found = self.get(channel, channel_user_id)
+            assert found is not None
+            return found
+
+    def set_language(self, channel: str, channel_user_id: str, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        self._update(channel, channel_user_id, language=language)
+
+    def record_consent(self, channel: str, channel_user_id: str) -> None:
+        self._update(channel, channel_user_id, consent_at=utcnow())
+
+    def mark_inactive(self, channel: str, channel_user_id: str) -> None:
+        """The person blocked the bot: no scheduled message may go there."""
+        self._update(channel, channel_user_id, active=False)
+
+    def delete(self, channel: str, channel_user_id: str) -> bool:
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                delete(User).where(User.channel == channel, User.channel_user_id == channel_user_id)
+            )
+            return result.rowcount > 0
+
+    def _update(self, channel: str, channel_user_id: str, **values: object) -> None:
+        with session_scope(self.engine) as session:
+            user = session.execute(_by_key(channel, channel_user_id)).scalar_one_or_none()
+            if user is None:
+                user = User(channel=channel, channel_user_id=channel_user_id)
+                session.add(user)
+            for name, value in values.items():
+                setattr(user, name, value)
+
+
+def _by_key(channel: str, channel_user_id: str):  # type: ignore[no-untyped-def]
+    return select(User).where(User.channel == channel, User.channel_user_id == channel_user_id)
