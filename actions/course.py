@@ -8,10 +8,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of
-from bot.content import course
-
-GROUP_HEADING = {"nl": "Geplande groepen:", "en": "Planned groups:"}
-FROM = {"nl": "vanaf", "en": "from"}
+from bot.content import course, message
 
 
 def describe_groups(language: str) -> str:
@@ -19,9 +16,9 @@ def describe_groups(language: str) -> str:
     groups = facts.get("groups") or []
     if not groups:
         return facts["not_yet_planned"][language]
-    lines = [GROUP_HEADING[language]]
+    lines = [message("course_groups_heading", language)]
     for group in groups:
-        parts = [f"{group['place']}, {FROM[language]} {group['start_date']}"]
+        parts = [f"{group['place']}, {message('course_group_from', language)} {group['start_date']}"]
         parts += [str(group[key]) for key in ("price", "contact") if group.get(key)]
         lines.append("• " + " · ".join(parts))
     return "\n".join(lines)
@@ -36,12 +33,18 @@ class ActionCourseInfo(Action):
     ) -> List[EventType]:
         language = language_of(tracker)
         facts = course()
+        paragraphs = [
+            facts["summary"][language],
+            facts["format"][language],
+            (facts.get("recognition") or {}).get(language, ""),
+            describe_groups(language),
+        ]
         dispatcher.utter_message(
-            response="utter_course_info",
-            summary=facts["summary"][language],
-            format=facts["format"][language],
-            recognition=(facts.get("recognition") or {}).get(language, ""),
-            groups=describe_groups(language),
+            text="\n\n".join(p for p in paragraphs if p),
+            buttons=[
+                {"title": message("button_enrol", language), "payload": "/enrol_course"},
+                {"title": message("button_no_thanks", language), "payload": "/deny"},
+            ],
         )
         return []
 
@@ -55,6 +58,5 @@ class ActionEnrolCourse(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        language = language_of(tracker)
-        dispatcher.utter_message(response="utter_enrol_course", enrol=course()["enrol_pending"][language])
+        dispatcher.utter_message(text=course()["enrol_pending"][language_of(tracker)])
         return []

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language_of
-from bot.content import exercises
+from bot.content import exercises, message
 
 
 class ActionGiveExercise(Action):
@@ -26,10 +26,13 @@ class ActionGiveExercise(Action):
         last = tracker.get_slot("last_exercise")
         choice = random.choice([item for item in catalogue if item["key"] != last] or catalogue)
         dispatcher.utter_message(
-            response="utter_exercise",
-            title=choice["title"][language],
-            minutes=choice["minutes"],
-            steps=choice["steps"][language],
-            why=choice["why"][language],
+            text=message(
+                "exercise",
+                language,
+                title=choice["title"][language],
+                minutes=choice["minutes"],
+                steps=choice["steps"][language],
+                why=choice["why"][language],
+            )
         )
         return [SlotSet("last_exercise", choice["key"])]

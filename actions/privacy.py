@@ -10,13 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import identify, language_of, user_store
+from bot.content import message
 
 logger = logging.getLogger(__name__)
 
-LABELS = {
-    "nl": {"channel": "kanaal", "language": "taal", "created_at": "sinds", "consent_at": "toestemming", "active": "actief"},
-    "en": {"channel": "channel", "language": "language", "created_at": "since", "consent_at": "consent", "active": "active"},
-}
+PROFILE_FIELDS = ("channel", "language", "created_at", "consent_at", "active")
 
 
 class ActionExportMyData(Action):
@@ -32,14 +30,15 @@ class ActionExportMyData(Action):
             user = user_store().get(channel, channel_user_id)
         except SQLAlchemyError:
             logger.exception("export failed for %s/%s", channel, channel_user_id)
-            user = None
+            dispatcher.utter_message(text=message("data_unavailable", language))
+            return []
         if user is None:
-            dispatcher.utter_message(response="utter_no_data")
+            dispatcher.utter_message(text=message("no_data", language))
             return []
         record = user.to_export()
-        labels = LABELS[language]
-        lines = [f"• {labels[key]}: {record[key]}" for key in labels if record.get(key) is not None]
-        dispatcher.utter_message(response="utter_export_my_data", profile="\n".join(lines))
+        labels = dict(zip(PROFILE_FIELDS, message("profile_labels", language).split("|")))
+        lines = [f"• {labels[key]}: {record[key]}" for key in PROFILE_FIELDS if record.get(key) is not None]
+        dispatcher.utter_message(text=message("export_my_data", language, profile="\n".join(lines)))
         return []
 
 
@@ -50,13 +49,13 @@ class ActionDeleteMyData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        language = language_of(tracker)
         channel, channel_user_id = identify(tracker)
         try:
             user_store().delete(channel, channel_user_id)
         except SQLAlchemyError:
             logger.exception("delete failed for %s/%s", channel, channel_user_id)
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(text=message("data_unavailable", language))
             return []
-        language = language_of(tracker)
-        dispatcher.utter_message(response="utter_data_deleted")
+        dispatcher.utter_message(text=message("data_deleted", language))
         return [AllSlotsReset(), SlotSet("language", language)]

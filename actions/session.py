@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import identify, latest_metadata, user_store
+from bot.content import helpline_slots
 from bot.language import detect_language, language_from_locale, requested_language
 from bot.settings import get_settings
 
@@ -54,9 +55,10 @@ class ActionSessionStart(Action):
 
 
 class ActionDetectLanguage(Action):
-    """Custom slot mapping for `language`, run after every user message, before any reply.
+    """Custom slot mapping for `language` and the helpline slots, run after every user message.
 
-    Order: an explicit switch request, then the language the message is written in, then the
+    Helplines: copied from bot/content/helplines.yml whenever they differ, so replies show them.
+    Language, in this order: an explicit switch request, then the language the message is written in, then the
     channel's language (browser or Telegram) when nothing is known yet. Otherwise keep it.
     """
 
@@ -66,6 +68,12 @@ class ActionDetectLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        helplines = [
+            SlotSet(name, value) for name, value in helpline_slots().items() if tracker.get_slot(name) != value
+        ]
+        return helplines + self._language_events(tracker)
+
+    def _language_events(self, tracker: Tracker) -> List[EventType]:
         current = tracker.get_slot("language")
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")

@@ -47,27 +47,23 @@ def helplines(content_dir: Optional[Path] = None) -> Dict[str, Any]:
         if line not in data:
             raise ContentError(f"helplines.yml: '{line}' is missing")
     _require(data["crisis"], ["name", "phone", "phone_free", "chat_url"], "helplines.yml crisis")
-    _require_languages(data["crisis"].get("hours"), "helplines.yml crisis.hours")
     _require(data["emergency"], ["phone"], "helplines.yml emergency")
     _require(data["listening"], ["name", "phone", "url"], "helplines.yml listening")
-    _require_languages(data["listening"].get("hours"), "helplines.yml listening.hours")
     return data
 
 
-def helpline_vars(language: str) -> Dict[str, str]:
-    """Template variables for responses that mention helplines (`{crisis_phone}` etc.)."""
+def helpline_slots() -> Dict[str, str]:
+    """Slot values that responses use to show helplines (`{crisis_phone}` etc.)."""
     lines = helplines()
-    lang = language if language in LANGUAGES else "nl"
     return {
+        "crisis_name": str(lines["crisis"]["name"]),
         "crisis_phone": str(lines["crisis"]["phone"]),
         "crisis_phone_free": str(lines["crisis"]["phone_free"]),
         "crisis_chat": str(lines["crisis"]["chat_url"]),
-        "crisis_hours": str(lines["crisis"]["hours"][lang]),
         "emergency_phone": str(lines["emergency"]["phone"]),
         "listening_name": str(lines["listening"]["name"]),
         "listening_phone": str(lines["listening"]["phone"]),
         "listening_url": str(lines["listening"]["url"]),
-        "listening_hours": str(lines["listening"]["hours"][lang]),
     }
 
 
@@ -109,3 +105,17 @@ def exercises(content_dir: Optional[Path] = None) -> List[Dict[str, Any]]:
         if not 2 <= int(item["minutes"]) <= 10:
             raise ContentError(f"exercises.yml {item['key']}: minutes must be 2-10")
     return items
+
+
+@lru_cache(maxsize=None)
+def messages(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
+    data = _load("messages.yml", content_dir)
+    for key, value in data.items():
+        _require_languages(value, f"messages.yml {key}")
+    return data
+
+
+def message(key: str, language: str, **values: Any) -> str:
+    """One short text in the given language, with its {placeholders} filled in."""
+    text = messages()[key]["en" if language == "en" else "nl"]
+    return text.format(**values) if values else text

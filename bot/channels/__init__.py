@@ -1,0 +1,1 @@
+"""Thin channel adapters: translate a channel's messages to and from the Rasa REST channel."""
