@@ -1,0 +1,78 @@
+"""The storage layer against real SQLite and real PostgreSQL (see the database_url fixture)."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import inspect, select
+
+from bot.storage import User, UserStore, make_engine, session_scope
+
+
+@pytest.fixture
+def store(database_url: str) -> UserStore:
+    engine = make_engine(database_url)
+    yield UserStore(engine)
+    engine.dispose()
+
+
+def test_first_contact_creates_one_user(store: UserStore) -> None:
+    created = store.ensure("telegram", "42", "en")
+    again = store.ensure("telegram", "42", "nl")
+    assert created.id == again.id
+    assert again.language == "en"  # a second contact never overwrites what we know
+    assert again.active is True
+    assert again.created_at is not None
+
+
+def test_same_id_on_two_channels_are_two_people(store: UserStore) -> None:
+    assert store.ensure("telegram", "7").id != store.ensure("web", "7").id
+
+
+def test_unknown_language_falls_back_to_dutch(store: UserStore) -> None:
+    assert store.ensure("web", "abc", "fr").language == "nl"
+    with pytest.raises(ValueError):
+        store.set_language("web", "abc", "fr")
+    assert store.get("web", "abc").language == "nl"
+
+
+def test_language_consent_and_inactive_are_stored(store: UserStore) -> None:
+    store.ensure("telegram", "1")
+    store.set_language("telegram", "1", "en")
+    store.record_consent("telegram", "1")
+    store.mark_inactive("telegram", "1")
+    user = store.get("telegram", "1")
+    assert (user.language, user.active) == ("en", False)
+    assert user.consent_at is not None
+    exported = user.to_export()
+    assert exported["language"] == "en" and exported["active"] is False and exported["consent_at"]
+
+
+def test_delete_removes_only_that_person(store: UserStore) -> None:
+    store.ensure("web", "a")
+    store.ensure("web", "b")
+    assert store.delete("web", "a") is True
+    assert store.delete("web", "a") is False
+    assert store.get("web", "a") is None
+    assert store.get("web", "b") is not None
+
+
+def test_concurrent_first_contacts_make_one_row(store: UserStore) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = set(pool.map(lambda _: store.ensure("telegram", "race").id, range(8)))
+    assert len(ids) == 1
+    with session_scope(store.engine) as session:
+        rows = session.execute(select(User).where(User.channel_user_id == "race")).scalars().all()
+    assert len(rows) == 1
+
+
+def test_failed_unit_of_work_rolls_back(store: UserStore) -> None:
+    with pytest.raises(RuntimeError):
+        with session_scope(store.engine) as session:
+            session.add(User(channel="web", channel_user_id="ghost"))
+            session.flush()
+            raise RuntimeError("boom")
+    assert store.get("web", "ghost") is None
+
+
+def test_schema_matches_the_models(store: UserStore) -> None:
+    columns = {c["name"] for c in inspect(store.engine).get_columns("users")}
+    assert columns == {c.name for c in User.__table__.columns}
