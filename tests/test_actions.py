@@ -1,0 +1,174 @@
+"""Custom actions, run the way the action server runs them: Tracker.from_dict + CollectingDispatcher."""
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import common
+from actions.course import ActionCourseInfo, ActionEnrolCourse
+from actions.exercises import ActionGiveExercise
+from actions.privacy import ActionDeleteMyData, ActionExportMyData
+from actions.session import ActionDetectLanguage, ActionSessionStart
+from bot import content
+from bot.storage import UserStore, make_engine
+from tests.conftest import migrate
+
+
+def tracker(
+    text: str = "",
+    intent: str = "greet",
+    slots: Optional[Dict[str, Any]] = None,
+    sender_id: str = "web:abc",
+    metadata: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
+    events = [{"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}}]
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": slots or {},
+            "latest_message": latest,
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_input_channel": "rest",
+        }
+    )
+
+
+async def run(action, tracker_: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker_, {})
+    return dispatcher.messages, events
+
+
+def slot_events(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserStore:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    monkeypatch.setattr(common, "default_engine", lambda: engine)
+    return UserStore(engine)
+
+
+# ---- language and helplines: the custom slot mapping run after every user message ----
+
+async def test_english_text_switches_to_english_and_fills_helplines(store: UserStore) -> None:
+    _, events = await run(ActionDetectLanguage(), tracker("I feel so lonely", "express_loneliness", {"language": "nl"}))
+    slots = slot_events(events)
+    assert slots["language"] == "en"
+    assert slots["crisis_phone"] == content.helplines()["crisis"]["phone"]
+    assert slots["listening_phone"] == content.helplines()["listening"]["phone"]
+    assert store.get("web", "abc").language == "en"
+
+
+async def test_unclear_text_keeps_the_language() -> None:
+    filled = content.helpline_slots()
+    _, events = await run(ActionDetectLanguage(), tracker("ok", "affirm", {"language": "en", **filled}))
+    assert events == []
+
+
+async def test_switch_request_toggles_or_names_the_language(store: UserStore) -> None:
+    _, events = await run(ActionDetectLanguage(), tracker("/taal", "switch_language", {"language": "nl"}))
+    assert slot_events(events)["language"] == "en"
+    _, events = await run(ActionDetectLanguage(), tracker("kunnen we Engels praten", "switch_language", {"language": "nl"}))
+    assert slot_events(events)["language"] == "en"
+    entity = [{"entity": "language", "value": "nl"}]
+    _, events = await run(ActionDetectLanguage(), tracker("", "switch_language", {"language": "en"}, entities=entity))
+    assert slot_events(events)["language"] == "nl"
+
+
+async def test_channel_language_is_used_when_nothing_is_known(store: UserStore) -> None:
+    _, events = await run(ActionDetectLanguage(), tracker("👋", "greet", {}, metadata={"language": "en-US"}))
+    assert slot_events(events)["language"] == "en"
+
+
+async def test_session_start_takes_language_from_metadata_and_records_the_user(store: UserStore) -> None:
+    start = tracker(sender_id="telegram:99", slots={"session_started_metadata": {"language_code": "en", "channel": "telegram"}})
+    _, events = await run(ActionSessionStart(), start)
+    assert events[0]["event"] == "session_started"
+    assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
+    assert slot_events(events)["language"] == "en"
+    user = store.get("telegram", "99")
+    assert user is not None and user.language == "en"
+
+
+async def test_session_start_survives_a_broken_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # never migrated
+    monkeypatch.setattr(common, "default_engine", lambda: engine)
+    _, events = await run(ActionSessionStart(), tracker())
+    assert events[0]["event"] == "session_started"
+    assert slot_events(events)["language"] == "nl"
+
+
+# ---- exercises and course ----
+
+async def test_exercise_in_the_users_language_never_twice_in_a_row() -> None:
+    first = content.exercises()[0]
+    messages, events = await run(ActionGiveExercise(), tracker(slots={"language": "en", "last_exercise": first["key"]}))
+    chosen = slot_events(events)["last_exercise"]
+    assert chosen != first["key"]
+    item = next(e for e in content.exercises() if e["key"] == chosen)
+    assert item["title"]["en"] in messages[0]["text"]
+    assert messages[0]["text"].startswith("An exercise for you")
+
+
+async def test_course_info_uses_only_configured_facts() -> None:
+    messages, _ = await run(ActionCourseInfo(), tracker(slots={"language": "nl"}))
+    text = messages[0]["text"]
+    facts = content.course()
+    assert facts["format"]["nl"] in text
+    if not facts.get("groups"):
+        assert facts["not_yet_planned"]["nl"] in text
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/enrol_course", "/deny"]
+
+
+async def test_course_groups_from_configuration_are_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = (content.CONTENT_DIR / "course.yml").read_text(encoding="utf-8")
+    configured = source.replace(
+        "groups: []", "groups:\n  - place: Zwolle\n    start_date: 2027-03-01\n    price: \"€ 50\""
+    )
+    (tmp_path / "course.yml").write_text(configured, encoding="utf-8")
+    monkeypatch.setattr("actions.course.course", lambda: content.course(tmp_path))
+    messages, _ = await run(ActionCourseInfo(), tracker(slots={"language": "en"}))
+    assert "Planned groups:" in messages[0]["text"]
+    assert "Zwolle, from 2027-03-01 · € 50" in messages[0]["text"]
+
+
+async def test_enrolment_is_honest_until_the_form_exists() -> None:
+    messages, _ = await run(ActionEnrolCourse(), tracker(slots={"language": "en"}))
+    assert messages[0]["text"] == content.course()["enrol_pending"]["en"]
+
+
+# ---- privacy ----
+
+async def test_export_shows_what_is_stored(store: UserStore) -> None:
+    store.ensure("web", "abc", "en")
+    messages, _ = await run(ActionExportMyData(), tracker(slots={"language": "en"}))
+    assert "• channel: web" in messages[0]["text"]
+    assert "• language: en" in messages[0]["text"]
+
+
+async def test_export_without_a_profile(store: UserStore) -> None:
+    messages, _ = await run(ActionExportMyData(), tracker(sender_id="web:nobody", slots={"language": "nl"}))
+    assert messages[0]["text"] == content.message("no_data", "nl")
+
+
+async def test_delete_removes_the_profile_and_resets(store: UserStore) -> None:
+    store.ensure("web", "abc", "en")
+    store.ensure("web", "other", "nl")
+    messages, events = await run(ActionDeleteMyData(), tracker(slots={"language": "en"}))
+    assert store.get("web", "abc") is None
+    assert store.get("web", "other") is not None
+    assert messages[0]["text"] == content.message("data_deleted", "en")
+    assert events[0]["event"] == "reset_slots"
+    assert slot_events(events)["language"] == "en"

@@ -1,0 +1,283 @@
+"""The website server over HTTP: bad input gets a 4xx with a reason (never a 500), Rasa down gets a kind 503."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, rasa_text
+from bot.content import helplines
+from tests.conftest import Servers, free_port
+from tests.webserver import WebServer, web_server
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """The web server pointed at a Rasa URL nobody listens on."""
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    with web_server(f"http://127.0.0.1:{free_port()}", log) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def online(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """The web server in front of the real Rasa and action server."""
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    with web_server(servers.rasa_url, log, servers.env) as server:
+        yield server
+
+
+def conversation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def post_chat(server: WebServer, body: Any) -> requests.Response:
+    return requests.post(f"{server.url}/api/chat", json=body, timeout=90)
+
+
+def assert_refused(response: requests.Response, status: int, error: str) -> Dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    data = response.json()
+    assert data["error"] == error
+    assert isinstance(data["reason"], str) and len(data["reason"]) > 10
+    return data
+
+
+# ---- the server starts the way the Procfile starts it ----
+
+def test_prints_where_the_chat_is(offline: WebServer) -> None:
+    assert f"Lichtpunt chat: http://localhost:{offline.port}" in offline.output()
+
+
+# ---- bad input ----
+
+@pytest.mark.parametrize("raw", [b"{bad", b"", b"{\"message\": ", b"\xff\xfe\x00", b"NaN-ish"])
+def test_malformed_json_is_400(offline: WebServer, raw: bytes) -> None:
+    response = requests.post(
+        f"{offline.url}/api/chat", data=raw, headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert_refused(response, 400, "malformed_json")
+
+
+@pytest.mark.parametrize("body", [[], ["hallo"], "hallo", 42, True])
+def test_json_that_is_not_an_object_is_400(offline: WebServer, body: Any) -> None:
+    assert_refused(post_chat(offline, body), 400, "not_an_object")
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n\t  \n", None])
+def test_empty_or_whitespace_message_is_400_with_a_reason(offline: WebServer, message: Any) -> None:
+    body: Dict[str, Any] = {"conversation_id": conversation_id()}
+    if message is not None:
+        body["message"] = message
+    data = assert_refused(post_chat(offline, body), 400, "empty_message")
+    assert "leeg" in data["reason"]
+
+
+def test_empty_message_reason_follows_the_language(offline: WebServer) -> None:
+    data = assert_refused(
+        post_chat(offline, {"conversation_id": conversation_id(), "message": " ", "language": "en-GB"}),
+        400,
+        "empty_message",
+    )
+    assert "empty" in data["reason"]
+
+
+@pytest.mark.parametrize("message", [42, ["hallo"], {"text": "hallo"}, True])
+def test_message_that_is_not_text_is_400(offline: WebServer, message: Any) -> None:
+    assert_refused(post_chat(offline, {"conversation_id": conversation_id(), "message": message}), 400, "not_text")
+
+
+def test_too_long_message_is_413_with_a_reason(offline: WebServer) -> None:
+    body = {"conversation_id": conversation_id(), "message": "a" * (MAX_MESSAGE_CHARS + 1)}
+    data = assert_refused(post_chat(offline, body), 413, "message_too_long")
+    assert str(MAX_MESSAGE_CHARS) in data["reason"]
+
+
+def test_message_at_the_limit_is_accepted(offline: WebServer) -> None:
+    """Exactly the limit passes the checks (and then meets the missing Rasa: 503, not 413)."""
+    body = {"conversation_id": conversation_id(), "message": "a" * MAX_MESSAGE_CHARS}
+    assert post_chat(offline, body).status_code == 503
+
+
+def test_huge_body_is_413_not_500(offline: WebServer) -> None:
+    body = {"conversation_id": conversation_id(), "message": "a" * 200_000}
+    assert_refused(post_chat(offline, body), 413, "body_too_large")
+
+
+@pytest.mark.parametrize("bad_id", [None, "", "short", "a b c d e f g h", "../../etc/passwd", "x" * 65, 12345678, ["abcdefgh"]])
+def test_bad_conversation_id_is_400(offline: WebServer, bad_id: Any) -> None:
+    body: Dict[str, Any] = {"message": "hallo"}
+    if bad_id is not None:
+        body["conversation_id"] = bad_id
+    assert_refused(post_chat(offline, body), 400, "bad_conversation_id")
+
+
+@pytest.mark.parametrize("payload", ["hallo", "<script>alert(1)</script>", "/greet\n/crisis", "/", 7, "/x{" + "a" * 300 + "}"])
+def test_bad_button_payload_is_400(offline: WebServer, payload: Any) -> None:
+    assert_refused(post_chat(offline, {"conversation_id": conversation_id(), "payload": payload}), 400, "bad_payload")
+
+
+def test_message_and_payload_together_is_400(offline: WebServer) -> None:
+    body = {"conversation_id": conversation_id(), "message": "hoi", "payload": "/greet"}
+    assert_refused(post_chat(offline, body), 400, "message_and_payload")
+
+
+def test_rasa_unreachable_is_503_with_a_kind_reason(offline: WebServer) -> None:
+    nl = assert_refused(post_chat(offline, {"conversation_id": conversation_id(), "message": "hallo"}), 503, "rasa_unavailable")
+    assert "niet verloren" in nl["reason"]
+    en = assert_refused(
+        post_chat(offline, {"conversation_id": conversation_id(), "message": "hello", "language": "en"}),
+        503,
+        "rasa_unavailable",
+    )
+    assert "isn't lost" in en["reason"]
+
+
+# ---- routes ----
+
+def test_unknown_api_route_is_json_404(offline: WebServer) -> None:
+    response = requests.get(f"{offline.url}/api/does-not-exist", timeout=10)
+    assert_refused(response, 404, "not_found")
+
+
+def test_unknown_page_is_404(offline: WebServer) -> None:
+    assert requests.get(f"{offline.url}/no/such/page", timeout=10).status_code == 404
+
+
+def test_get_on_chat_is_405_not_500(offline: WebServer) -> None:
+    assert_refused(requests.get(f"{offline.url}/api/chat", timeout=10), 405, "method_not_allowed")
+
+
+def test_helplines_come_from_the_content_file(offline: WebServer) -> None:
+    response = requests.get(f"{offline.url}/api/helplines", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == helplines()
+    expected = helplines()
+    for number in (expected["crisis"]["phone"], expected["crisis"]["phone_free"], expected["listening"]["phone"]):
+        assert number in response.text
+
+
+def test_widget_files_are_served_with_their_types(offline: WebServer) -> None:
+    script = requests.get(f"{offline.url}/widget.js", timeout=10)
+    assert script.status_code == 200
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert "customElements.define" in script.text
+    style = requests.get(f"{offline.url}/widget.css", timeout=10)
+    assert style.status_code == 200 and style.headers["Content-Type"].startswith("text/css")
+
+
+def test_demo_page_has_the_one_line_embed(offline: WebServer) -> None:
+    page = requests.get(f"{offline.url}/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert '<script src="/widget.js"' in page.text
+    assert "'unsafe-inline'" not in page.headers["Content-Security-Policy"]
+
+
+def test_widget_code_never_uses_html_strings() -> None:
+    source = (Path(__file__).resolve().parent.parent / "bot" / "channels" / "web_static" / "widget.js").read_text()
+    for dangerous in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert dangerous not in source
+
+
+def test_helpline_numbers_are_not_hard_coded_in_the_static_files() -> None:
+    static = Path(__file__).resolve().parent.parent / "bot" / "channels" / "web_static"
+    lines = helplines()
+    numbers = [lines["crisis"]["phone_free"], lines["listening"]["phone"], lines["emergency"]["phone"]]
+    for path in static.iterdir():
+        content = path.read_text(encoding="utf-8")
+        for number in numbers:
+            assert number not in content, f"{path.name} hard-codes {number}; it belongs in helplines.yml"
+
+
+def test_cors_preflight_for_widgets_on_other_sites(offline: WebServer) -> None:
+    response = requests.options(
+        f"{offline.url}/api/chat",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+# ---- what goes to Rasa ----
+
+@pytest.mark.parametrize(
+    "typed, sent",
+    [
+        ("hallo", "hallo"),
+        ("  ik voel me eenzaam \n", "ik voel me eenzaam"),
+        ("/vergeet", "/delete_my_data"),
+        ("/Taal", "/switch_language"),
+        ("/help", "/ask_help"),
+        ("/forget", "/delete_my_data"),
+        ("/onbekend", "onbekend"),
+        ("/hulp bij iets", "hulp bij iets"),
+        ("//crisis", "crisis"),
+        ('/switch_language{"language": "en"}', 'switch_language{"language": "en"}'),
+    ],
+)
+def test_typed_slash_text_never_reaches_rasa_as_a_raw_intent(typed: str, sent: str) -> None:
+    assert rasa_text({"message": typed}) == sent
+
+
+def test_button_payload_is_passed_as_it_is() -> None:
+    assert rasa_text({"payload": "/express_loneliness"}) == "/express_loneliness"
+    assert rasa_text({"payload": '/switch_language{"language": "en"}'}) == '/switch_language{"language": "en"}'
+
+
+def test_only_a_slash_is_empty() -> None:
+    with pytest.raises(BadRequest) as refused:
+        rasa_text({"message": " / "})
+    assert refused.value.code == "empty_message"
+
+
+# ---- the happy path, against the real bot ----
+
+def test_chat_reaches_the_real_bot(online: WebServer, servers: Servers) -> None:
+    conversation = conversation_id()
+    response = post_chat(online, {"conversation_id": conversation, "message": "ik voel me eenzaam", "language": "nl"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["conversation_id"] == conversation
+    assert data["messages"][0]["text"].startswith("Wat fijn dat je het me vertelt.")
+    titles = [button["title"] for message in data["messages"] for button in message.get("buttons", [])]
+    assert {"Mensen genoeg, toch alleen", "Weinig contact, en dat is oké", "Allebei"} <= set(titles)
+
+    answer = post_chat(online, {"conversation_id": conversation, "payload": "/answer_both", "language": "nl"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["messages"][0]["text"].startswith("Dat is veel tegelijk.")
+
+
+def test_sender_and_language_metadata_reach_the_bot(online: WebServer, servers: Servers) -> None:
+    """The bot records the user as channel "web" with the conversation id, in the widget's language."""
+    conversation = conversation_id()
+    response = post_chat(online, {"conversation_id": conversation, "payload": "/greet", "language": "en-GB"})
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"][0]["text"].startswith("Hi, good to have you here.")
+    engine = create_engine(servers.app_database_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT channel, language FROM users WHERE channel_user_id = :id"), {"id": conversation}
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("web", "en")
+
+
+def test_slash_command_becomes_its_intent(online: WebServer) -> None:
+    response = post_chat(online, {"conversation_id": conversation_id(), "message": "/help", "language": "nl"})
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"][0]["text"].startswith("Ik ben een chatbot.")
+
+
+def test_unknown_slash_command_still_gets_an_answer(online: WebServer) -> None:
+    response = post_chat(online, {"conversation_id": conversation_id(), "message": "/blabla", "language": "nl"})
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"], "the bot should answer something kind, not nothing"
