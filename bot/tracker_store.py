@@ -15,6 +15,8 @@ class SettingsTrackerStore(SQLTrackerStore):
     def __init__(
         self, domain: Optional[Domain] = None, event_broker: Optional[EventBroker] = None, **kwargs: Any
     ) -> None:
+        for ignored in ("host", "port", "db", "dialect", "username", "password", "url"):
+            kwargs.pop(ignored, None)  # the database comes from settings, not from endpoints.yml
         url = make_url(get_settings().tracker_database_url)
         super().__init__(
             domain=domain,
