@@ -1,0 +1,180 @@
+"""Speed and memory of a full turn through the REST channel: this bot vs the stock `rasa init` bot.
+
+Prints, for each bot: training time, time from process start to first reply, p50/p95 latency for
+1 user and for 10 concurrent users, throughput, and the Rasa server's resident memory.
+Usage: python bench/turns.py [--turns 40] [--users 10] [--skip-train]
+Figures, not a test: run it on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
+
+OUR_TURNS = ["hallo", "ik voel me eenzaam", "/answer_both", "wat is het verschil tussen eenzaamheid en alleen zijn",
+             "ik zie het niet meer zitten", "I feel lonely"]
+STOCK_TURNS = ["hello", "I am sad", "yes", "bye"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB (from /proc)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
+def timed_run(args: List[str], cwd: Path, env: Dict[str, str]) -> float:
+    start = time.monotonic()
+    subprocess.run(args, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+async def turn(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> float:
+    start = time.perf_counter()
+    async with session.post(url, json={"sender": sender, "message": text}) as response:
+        await response.json()
+        response.raise_for_status()
+    return time.perf_counter() - start
+
+
+async def first_reply(url: str, process: subprocess.Popen, started: float, text: str) -> float:
+    async with aiohttp.ClientSession() as session:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("Rasa exited before answering")
+            try:
+                await turn(session, url, f"warmup-{uuid.uuid4().hex}", text)
+                return time.monotonic() - started
+            except (aiohttp.ClientError, OSError):
+                await asyncio.sleep(0.2)
+
+
+async def load(url: str, turns: List[str], users: int, per_user: int) -> Dict[str, float]:
+    latencies: List[float] = []
+
+    async def one_user(session: aiohttp.ClientSession) -> None:
+        sender = f"bench-{uuid.uuid4().hex}"
+        for index in range(per_user):
+            latencies.append(await turn(session, url, sender, turns[index % len(turns)]))
+
+    connector = aiohttp.TCPConnector(limit=users)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+        start = time.perf_counter()
+        await asyncio.gather(*(one_user(session) for _ in range(users)))
+        elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p95_ms": ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000,
+        "throughput": len(ordered) / elapsed,
+    }
+
+
+def measure(name: str, project: Path, model: Path, turns: List[str], args: argparse.Namespace,
+            train_seconds: Optional[float], with_actions: bool) -> Dict[str, object]:
+    env = dict(ENV)
+    var_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    env["LICHTPUNT_VAR_DIR"] = str(var_dir)
+    processes = []
+    rasa_port = free_port()
+    if with_actions:
+        action_port = free_port()
+        env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+        subprocess.run([str(BIN / "alembic"), "upgrade", "head"], cwd=project, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(subprocess.Popen(
+            [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    started = time.monotonic()
+    rasa = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port), "-i", "127.0.0.1"]
+        + (["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"] if with_actions else []),
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes.append(rasa)
+    try:
+        startup = asyncio.run(first_reply(url, rasa, started, turns[0]))
+        single = asyncio.run(load(url, turns, 1, args.turns))
+        concurrent = asyncio.run(load(url, turns, args.users, args.turns // 2))
+        memory = rss_mb(rasa.pid)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        shutil.rmtree(var_dir, ignore_errors=True)
+    return {"bot": name, "train_s": train_seconds, "start_to_first_reply_s": startup, "single": single,
+            "concurrent": concurrent, "rss_mb": memory}
+
+
+def print_row(result: Dict[str, object], users: int) -> None:
+    single, concurrent = result["single"], result["concurrent"]
+    train = f"{result['train_s']:.0f}" if result["train_s"] is not None else "-"
+    print(f"{result['bot']:10} train {train:>4} s | first reply {result['start_to_first_reply_s']:5.1f} s | "
+          f"1 user p50 {single['p50_ms']:6.1f} ms p95 {single['p95_ms']:6.1f} ms | "
+          f"{users} users p50 {concurrent['p50_ms']:6.1f} ms p95 {concurrent['p95_ms']:6.1f} ms "
+          f"{concurrent['throughput']:5.1f} turns/s | Rasa RSS {result['rss_mb']:6.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--turns", type=int, default=40, help="turns for the single user")
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--skip-train", action="store_true", help="reuse models/lichtpunt.tar.gz, don't time training")
+    args = parser.parse_args()
+
+    ours_model = ROOT / "models" / "lichtpunt.tar.gz"
+    ours_train = None
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    if not args.skip_train:
+        ours_train = timed_run([str(BIN / "rasa"), "train", "--force", "--out", str(scratch), "--fixed-model-name",
+                                "ours", "--num-threads", "2"], ROOT, ENV)
+        ours_model = scratch / "ours.tar.gz"
+    stock_dir = scratch / "stock"
+    stock_train = timed_run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(stock_dir)], scratch, ENV)
+    stock_model = next((stock_dir / "models").glob("*.tar.gz"))
+
+    results = [
+        measure("lichtpunt", ROOT, ours_model, OUR_TURNS, args, ours_train, with_actions=True),
+        measure("rasa-init", stock_dir, stock_model, STOCK_TURNS, args, stock_train, with_actions=False),
+    ]
+    print(f"\n{os.cpu_count()} cores; {args.turns} turns for 1 user, {args.users} users x {args.turns // 2} turns")
+    for result in results:
+        print_row(result, args.users)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
