@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     tracker_store_url: Optional[str] = Field(None, env="TRACKER_STORE_URL")
 
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
+    rasa_timeout: float = Field(30.0, env="RASA_TIMEOUT")
     action_server_port: int = Field(5055, env="ACTION_SERVER_PORT")
     web_host: str = Field("127.0.0.1", env="WEB_HOST")
     web_port: int = Field(8000, env="WEB_PORT")
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
     telegram_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_BASE_URL")
     telegram_webhook_url: Optional[str] = Field(None, env="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: Optional[str] = Field(None, env="TELEGRAM_WEBHOOK_SECRET")
+    telegram_webhook_port: int = Field(8443, env="TELEGRAM_WEBHOOK_PORT")
 
     default_language: str = Field("nl", env="DEFAULT_LANGUAGE")
     content_dir: Path = Field(ROOT / "bot" / "content", env="LICHTPUNT_CONTENT_DIR")

@@ -25,6 +25,10 @@ from aiohttp import web
 # Parameters that PTB sends JSON-encoded inside form data.
 JSON_PARAMETERS = {"reply_markup", "commands", "scope", "allowed_updates", "entities", "reply_parameters"}
 INTEGER_PARAMETERS = {"chat_id", "offset", "limit", "timeout", "message_id", "update_id"}
+STICKER = {
+    "file_id": "sticker-1", "file_unique_id": "sticker-u1", "type": "regular",
+    "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "🙂",
+}
 ERRORS = {
     403: "Forbidden: bot was blocked by the user",
     500: "Internal Server Error",
@@ -87,10 +91,18 @@ class BackgroundServer:
         self.port = self._runner.addresses[0][1]
 
     def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 class FakeTelegram:
@@ -138,34 +150,30 @@ class FakeTelegram:
         return update
 
     def send_text(self, chat_id: int, text: str, language_code: Optional[str] = "nl", chat_type: str = "private") -> Dict[str, Any]:
-        message = self._message(chat_id, language_code, chat_type, text=text)
+        message = self.message(chat_id, language_code, chat_type, text=text)
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self.inject("message", message)
 
     def send_sticker(self, chat_id: int, language_code: Optional[str] = "nl") -> Dict[str, Any]:
-        sticker = {
-            "file_id": "sticker-1", "file_unique_id": "sticker-u1", "type": "regular",
-            "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "🙂",
-        }
-        return self.inject("message", self._message(chat_id, language_code, "private", sticker=sticker))
+        return self.inject("message", self.message(chat_id, language_code, "private", sticker=STICKER))
 
     def send_photo(self, chat_id: int, language_code: Optional[str] = "nl") -> Dict[str, Any]:
         photo = [{"file_id": "photo-1", "file_unique_id": "photo-u1", "width": 90, "height": 90}]
-        return self.inject("message", self._message(chat_id, language_code, "private", photo=photo))
+        return self.inject("message", self.message(chat_id, language_code, "private", photo=photo))
 
     def send_location(self, chat_id: int, language_code: Optional[str] = "nl") -> Dict[str, Any]:
         location = {"latitude": 52.37, "longitude": 4.89}
-        return self.inject("message", self._message(chat_id, language_code, "private", location=location))
+        return self.inject("message", self.message(chat_id, language_code, "private", location=location))
 
     def send_group_text(self, chat_id: int, text: str, language_code: Optional[str] = "nl", chat_type: str = "group") -> Dict[str, Any]:
         return self.send_text(chat_id, text, language_code, chat_type=chat_type)
 
     def post_in_channel(self, chat_id: int, text: str) -> Dict[str, Any]:
-        return self.inject("channel_post", self._message(chat_id, None, "channel", text=text))
+        return self.inject("channel_post", self.message(chat_id, None, "channel", text=text))
 
     def edit_text(self, chat_id: int, text: str, language_code: Optional[str] = "nl") -> Dict[str, Any]:
-        message = self._message(chat_id, language_code, "private", text=text)
+        message = self.message(chat_id, language_code, "private", text=text)
         message["edit_date"] = int(time.time())
         return self.inject("edited_message", message)
 
@@ -184,11 +192,14 @@ class FakeTelegram:
             "chat_instance": f"instance-{chat_id}",
             "data": callback_data,
         }
-        if message is not None:
-            query["message"] = message
+        query["message"] = message or {
+            "message_id": next(self._message_ids), "date": int(time.time()), "from": self.bot,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Sam"}, "text": "(an earlier question)",
+        }
         return self.inject("callback_query", query)
 
-    def _message(self, chat_id: int, language_code: Optional[str], chat_type: str, **content: Any) -> Dict[str, Any]:
+    def message(self, chat_id: int, language_code: Optional[str] = "nl", chat_type: str = "private", **content: Any) -> Dict[str, Any]:
+        """A message from a person (or a channel) with `content` (text=..., sticker=...), not queued."""
         chat: Dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
             chat["first_name"] = "Sam"

@@ -1,4 +1,4 @@
-"""Content files (helplines, crisis phrases, course facts, exercises), loaded and validated in one place.
+"""Content files (helplines, crisis phrases, course facts, exercises, channel texts), loaded and validated in one place.
 
 The YAML files beside this module are meant to be edited by non-programmers; a mistake in them
 fails a test (tests/test_content.py) instead of reaching a user.
@@ -118,4 +118,22 @@ def messages(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
 def message(key: str, language: str, **values: Any) -> str:
     """One short text in the given language, with its {placeholders} filled in."""
     text = messages()[key]["en" if language == "en" else "nl"]
+    return text.format(**values) if values else text
+
+
+TELEGRAM_TEXTS = ("unavailable", "not_text", "edited", "private_only", "unknown_command", "choose")
+
+
+@lru_cache(maxsize=None)
+def telegram_texts(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
+    """What the Telegram bridge says by itself (Rasa unavailable, a sticker, a group chat, ...)."""
+    data = _load("telegram.yml", content_dir)
+    for key in TELEGRAM_TEXTS:
+        _require_languages(data.get(key), f"telegram.yml {key}")
+    return data
+
+
+def telegram_text(key: str, language: str, **values: Any) -> str:
+    """One of the Telegram bridge's own texts in the given language, {placeholders} filled in."""
+    text = telegram_texts()[key]["en" if language == "en" else "nl"]
     return text.format(**values) if values else text

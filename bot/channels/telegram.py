@@ -1,0 +1,384 @@
+"""Telegram bridge: Telegram updates in, Rasa's REST channel in the middle, Telegram messages out.
+
+Run it with `python -m bot.channels.telegram` (the Procfile does, when TELEGRAM_BOT_TOKEN is set).
+Long polling by default; a webhook when TELEGRAM_WEBHOOK_URL is set. Like the python-telegram-bot
+examples: one small function per kind of update, all wired in `build_application`.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+import sys
+import warnings
+from collections import OrderedDict
+from datetime import timedelta
+from functools import partial
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, TypeVar
+from urllib.parse import urlparse
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ChatType, InlineKeyboardButtonLimit, MessageLimit
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.rasa_client import RasaClient, RasaUnavailable
+from bot.commands import ALIASES, COMMANDS, command_list, command_payload
+from bot.content import telegram_text
+from bot.language import language_from_locale
+from bot.settings import Settings, get_settings
+from bot.storage import UserStore
+from bot.storage.db import default_engine
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+RETRY_PAUSES = (1.0, 2.0, 4.0)  # seconds to wait after a 5xx or time-out before the 2nd, 3rd and 4th try
+MAX_RETRY_AFTER = 120.0  # flood control asking for a longer wait than this gives up on the message
+TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds
+
+T = TypeVar("T")
+
+
+# ---- handlers: one per kind of update ----
+
+
+async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message goes to Rasa as it is."""
+    await converse(update, context, update.effective_message.text)
+
+
+async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/oefening, /taal, ... (or an English alias): Rasa gets the intent behind it."""
+    payload = command_payload(update.effective_message.text)
+    if payload:
+        await converse(update, context, payload)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "unknown_command")
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button under one of Rasa's questions: its payload goes to Rasa, the keyboard goes away."""
+    query = update.callback_query
+    await deliver(query.answer)
+    if query.message is None:  # a button under an inline-mode message: not one of ours
+        return
+    payload = context.bot_data["payloads"].payload_for(query.data or "") or _button_title(query)
+    if query.message.is_accessible:
+        with contextlib.suppress(NetworkError):  # includes BadRequest: the keyboard was gone already
+            await query.edit_message_reply_markup(reply_markup=None)
+    if payload:
+        await converse(update, context, payload)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, video, documents, locations, contacts: Rasa only reads text."""
+    await say(update, context, "not_text")
+
+
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "edited")
+
+
+async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Conversations about loneliness belong in a private chat; groups only get pointed there."""
+    await say(update, context, "private_only", bot=context.bot.username)
+
+
+async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler. A 403 means the person blocked the bot: no scheduled message may go there."""
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden) and chat is not None and chat.type == ChatType.PRIVATE:
+        logger.info("chat %s blocked the bot; marking the user inactive", chat.id)
+        users: UserStore = context.bot_data["users"]
+        try:
+            await asyncio.to_thread(users.mark_inactive, CHANNEL, str(chat.id))
+        except SQLAlchemyError:
+            logger.exception("could not mark chat %s inactive", chat.id)
+        return
+    if update is None and isinstance(context.error, NetworkError):  # polling; PTB tries again by itself
+        logger.warning("Telegram cannot be reached: %s", context.error)
+        return
+    logger.error("could not handle an update", exc_info=context.error)
+
+
+# ---- talking to Rasa ----
+
+
+async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str) -> None:
+    """One turn: Rasa's answer to `message`, sent back; one turn at a time per chat, in order."""
+    chat = update.effective_chat
+    lock = context.chat_data.setdefault("turn", asyncio.Lock())
+    async with lock:
+        async with typing(chat):
+            replies = await ask_rasa(update, context, message)
+        await send_replies(update, context, replies)
+
+
+async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str) -> List[Dict[str, Any]]:
+    """Rasa's replies, or the kind "briefly unavailable" when Rasa or the action server fails us."""
+    chat, user = update.effective_chat, update.effective_user
+    metadata = {"channel": CHANNEL, "language_code": user.language_code if user else None, "chat_type": chat.type}
+    rasa: RasaClient = context.bot_data["rasa"]
+    try:
+        replies = await rasa.send(f"{CHANNEL}:{chat.id}", message, metadata)
+    except RasaUnavailable as problem:
+        logger.warning("Rasa is unavailable: %s", problem)
+        replies = []
+    else:
+        if not replies:
+            logger.warning("Rasa answered with nothing (is the action server down?)")
+    if not replies:
+        return [{"text": telegram_text("unavailable", await language_of(update, context))}]
+    return replies
+
+
+async def send_replies(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: List[Dict[str, Any]]) -> None:
+    chat = update.effective_chat
+    for reply in replies:
+        if reply.get("image"):
+            await deliver(partial(chat.send_photo, reply["image"]))
+        markup = keyboard(reply.get("buttons"), context.bot_data["payloads"])
+        message = reply.get("text") or ""
+        if not message and markup:
+            message = telegram_text("choose", await language_of(update, context))
+        parts = split_text(message)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await deliver(partial(chat.send_message, part, reply_markup=markup if last else None))
+
+
+def keyboard(buttons: Optional[List[Dict[str, Any]]], payloads: "LongPayloads") -> Optional[InlineKeyboardMarkup]:
+    """Rasa's buttons, one per row (titles are sentences); link buttons open their link."""
+    rows = []
+    for item in buttons or []:
+        title, payload = item.get("title"), str(item.get("payload") or "")
+        if not title:
+            continue
+        if item.get("type") == "web_url":
+            rows.append([InlineKeyboardButton(title, url=payload)])
+        else:
+            rows.append([InlineKeyboardButton(title, callback_data=payloads.key_for(payload or title))])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+# ---- sending to Telegram ----
+
+
+async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **values: Any) -> None:
+    """One of the bridge's own texts (bot/content/telegram.yml), in the person's language."""
+    message = telegram_text(key, await language_of(update, context), **values)
+    await deliver(partial(update.effective_chat.send_message, message))
+
+
+async def deliver(send: Callable[[], Awaitable[T]]) -> T:
+    """Send to Telegram; on flood control (429) wait as told, on 5xx or time-outs back off; a few tries."""
+    for pause in RETRY_PAUSES:
+        try:
+            return await send()
+        except RetryAfter as flood:
+            wait = retry_after_seconds(flood)
+            if wait > MAX_RETRY_AFTER:
+                raise
+            logger.warning("Telegram asks to slow down: waiting %.1f s", wait)
+            await asyncio.sleep(wait)
+        except BadRequest:
+            raise
+        except NetworkError as problem:  # time-outs and 5xx; 403 and 401 are not network errors
+            logger.warning("Telegram did not take it (%s); trying again in %.0f s", problem, pause)
+            await asyncio.sleep(pause)
+    return await send()
+
+
+def retry_after_seconds(flood: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)  # int now, timedelta in a later release
+        value = flood.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@contextlib.asynccontextmanager
+async def typing(chat: Chat) -> AsyncIterator[None]:
+    """Show "typing…" for as long as Rasa thinks."""
+
+    async def keep_typing() -> None:
+        while True:
+            with contextlib.suppress(TelegramError):
+                await chat.send_action(ChatAction.TYPING)
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+def split_text(message: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> List[str]:
+    """Telegram's 4,096-character limit (counted in UTF-16, as Telegram does), cut at a line or a space."""
+    parts = []
+    while _utf16_length(message) > limit:
+        cut = _fitting(message, limit)
+        space = max(message.rfind("\n", 0, cut + 1), message.rfind(" ", 0, cut + 1))
+        if space > cut // 2:
+            cut = space
+        parts.append(message[:cut].rstrip())
+        message = message[cut:].lstrip()
+    if message.strip():
+        parts.append(message)
+    return parts
+
+
+def _utf16_length(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
+
+
+def _fitting(message: str, limit: int) -> int:
+    """How many characters of `message` fit in `limit` UTF-16 units."""
+    used = 0
+    for index, character in enumerate(message):
+        used += 2 if ord(character) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(message)
+
+
+class LongPayloads:
+    """Telegram keeps at most 64 bytes of callback data; longer payloads wait here under a short key."""
+
+    PREFIX = "#"
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._payloads: "OrderedDict[str, str]" = OrderedDict()
+        self._size = size
+
+    def key_for(self, payload: str) -> str:
+        fits = len(payload.encode("utf-8")) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+        if fits and not payload.startswith(self.PREFIX):
+            return payload
+        key = self.PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        self._payloads[key] = payload
+        self._payloads.move_to_end(key)
+        while len(self._payloads) > self._size:
+            self._payloads.popitem(last=False)
+        return key
+
+    def payload_for(self, data: str) -> Optional[str]:
+        """The payload behind a button, or None when it was forgotten (a restart since)."""
+        return self._payloads.get(data) if data.startswith(self.PREFIX) else data
+
+
+def _button_title(query: CallbackQuery) -> Optional[str]:
+    """A forgotten long payload: Rasa gets the button's title instead, as if the person typed it."""
+    markup = getattr(query.message, "reply_markup", None)
+    for row in markup.inline_keyboard if markup else ():
+        for candidate in row:
+            if candidate.callback_data == query.data:
+                return candidate.text
+    return None
+
+
+async def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The language the person chose with us (stored by the actions), else their Telegram app's."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        users: UserStore = context.bot_data["users"]
+        with contextlib.suppress(SQLAlchemyError):
+            known = await asyncio.to_thread(users.get, CHANNEL, str(chat.id))
+            if known is not None:
+                return known.language
+    return language_from_locale(user.language_code if user else None) or get_settings().default_language
+
+
+# ---- start-up and shut-down ----
+
+
+async def register_commands(application: Application) -> None:
+    """The command menu: Dutch for everyone, English for Telegram apps set to English."""
+    await deliver(partial(application.bot.set_my_commands, command_list("nl")))
+    await deliver(partial(application.bot.set_my_commands, command_list("en"), language_code="en"))
+
+
+async def close_rasa(application: Application) -> None:
+    await application.bot_data["rasa"].aclose()
+
+
+def build_application(settings: Settings) -> Application:
+    application = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .concurrent_updates(True)  # many people at once; `converse` keeps each chat in order
+        .job_queue(None)
+        .post_init(register_commands)
+        .post_shutdown(close_rasa)
+        .build()
+    )
+    application.bot_data.update(
+        rasa=RasaClient(settings.rasa_url, timeout=settings.rasa_timeout),
+        users=UserStore(default_engine()),
+        payloads=LongPayloads(),
+    )
+    application.add_handlers(
+        [
+            MessageHandler((filters.ChatType.GROUPS | filters.ChatType.CHANNEL) & ~filters.StatusUpdate.ALL, group),
+            MessageHandler(filters.UpdateType.EDITED, edited),
+            CommandHandler(list(COMMANDS) + list(ALIASES), command),
+            MessageHandler(filters.Regex(r"^/"), unknown_command),  # Rasa would read it as an intent name
+            MessageHandler(filters.TEXT, text),
+            MessageHandler(~filters.StatusUpdate.ALL, not_text),
+            CallbackQueryHandler(button),
+        ]
+    )
+    application.add_error_handler(error)
+    return application
+
+
+async def token_accepted(settings: Settings) -> bool:
+    """Ask Telegram once who we are, so a wrong token ends in one clear line instead of a retry loop."""
+    try:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_base_url) as bot:
+            logger.info("connected to Telegram as @%s", bot.username)
+    except InvalidToken:
+        return False
+    except TelegramError as problem:
+        logger.warning("Telegram cannot be reached yet (%s); trying again while starting", problem)
+    return True
+
+
+def main() -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = get_settings()
+    if not settings.telegram_bot_token:
+        print("TELEGRAM_BOT_TOKEN is not set: the Telegram bridge does not start.")
+        return
+    if not asyncio.run(token_accepted(settings)):
+        print(
+            "Telegram does not accept TELEGRAM_BOT_TOKEN: check the token @BotFather gave you "
+            f"(and TELEGRAM_BASE_URL, now {settings.telegram_base_url}).",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    application = build_application(settings)
+    if settings.telegram_webhook_url:
+        application.run_webhook(
+            listen=settings.web_host,
+            port=settings.telegram_webhook_port,
+            url_path=urlparse(settings.telegram_webhook_url).path,
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret or secrets.token_urlsafe(32),
+            bootstrap_retries=-1,
+        )
+    else:
+        application.run_polling(bootstrap_retries=-1)
+
+
+if __name__ == "__main__":
+    main()
