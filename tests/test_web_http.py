@@ -9,7 +9,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, rasa_text
+from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, rasa_text, reply_for_widget
 from bot.content import helplines
 from tests.conftest import Servers, free_port
 from tests.webserver import WebServer, web_server
@@ -56,7 +56,11 @@ def test_prints_where_the_chat_is(offline: WebServer) -> None:
 
 # ---- bad input ----
 
-@pytest.mark.parametrize("raw", [b"{bad", b"", b"{\"message\": ", b"\xff\xfe\x00", b"NaN-ish"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"{bad", b"", b"{\"message\": ", b"\xff\xfe\x00", b"NaN-ish", b"[" * 60_000],
+    ids=["broken", "empty", "cut-off", "not-utf8", "not-json", "deeply-nested"],
+)
 def test_malformed_json_is_400(offline: WebServer, raw: bytes) -> None:
     response = requests.post(
         f"{offline.url}/api/chat", data=raw, headers={"Content-Type": "application/json"}, timeout=10
@@ -224,6 +228,15 @@ def test_cors_preflight_for_widgets_on_other_sites(offline: WebServer) -> None:
 )
 def test_typed_slash_text_never_reaches_rasa_as_a_raw_intent(typed: str, sent: str) -> None:
     assert rasa_text({"message": typed}) == sent
+
+
+def test_only_what_the_widget_shows_is_passed_on() -> None:
+    reply = {"recipient_id": "web:x", "text": "Hoi", "buttons": [{"title": "Ja", "payload": "/affirm"}, {"title": 1}],
+             "image": "javascript:alert(1)", "custom": {"x": 1}}
+    assert reply_for_widget(reply) == {"text": "Hoi", "buttons": [{"title": "Ja", "payload": "/affirm"}]}
+    assert reply_for_widget({"image": "https://example.org/chart.png"}) == {"image": "https://example.org/chart.png"}
+    assert reply_for_widget({"custom": {"x": 1}}) is None
+    assert reply_for_widget("not a dict") is None
 
 
 def test_button_payload_is_passed_as_it_is() -> None:

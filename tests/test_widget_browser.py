@@ -6,6 +6,8 @@ skip on a laptop and fail in CI (CI=true).
 from __future__ import annotations
 
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator, List
 
@@ -280,6 +282,61 @@ def test_too_long_message_comes_back_into_the_box_with_the_reason(page: Page, we
     expect(page.get_by_role("alert")).to_contain_text("te lang", timeout=UI_MS)
     expect(page.get_by_role("textbox")).to_have_value(long_text)
     expect(page.locator(".lp-user")).to_have_count(0)
+
+
+@pytest.fixture()
+def other_site(web: WebServer) -> Iterator[str]:
+    """Somebody else's page (another origin) that embeds the widget with one script tag."""
+    body = (
+        "<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>Buurthuis</title></head>"
+        "<body><h1>Buurthuis De Linde</h1>"
+        f"<script src='{web.url}/widget.js' data-server='{web.url}' data-language='nl' defer></script></body></html>"
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server wants
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_one_script_tag_on_another_site(page: Page, other_site: str) -> None:
+    """Any page can embed the widget; it talks to our server across origins (CORS)."""
+    open_chat(page, other_site)
+    expect(bot_says(page, GREETING)).to_be_visible(timeout=BOT_REPLY_MS)
+    send(page, "ik voel me eenzaam")
+    expect(bot_says(page, ACKNOWLEDGEMENT)).to_be_visible(timeout=BOT_REPLY_MS)
+
+
+def test_images_are_shown_inline_and_only_from_the_web(page: Page, web: WebServer) -> None:
+    """Bot images (like the progress chart) render as <img>; other URL schemes never do."""
+    page.goto(web.url)
+    page.evaluate(
+        """() => sessionStorage.setItem('lichtpunt.transcript', JSON.stringify([
+            {from: 'bot', text: 'Zo ging je week.', image: '/favicon.svg'},
+            {from: 'bot', text: 'Dit niet.', image: 'javascript:window.__xss=1'},
+        ]))"""
+    )
+    page.reload()
+    page.get_by_role("button", name="Open de chat met Lichtpunt").click()
+    images = page.locator(".lp-log img")
+    expect(images).to_have_count(1, timeout=UI_MS)
+    assert images.get_attribute("src") == f"{web.url}/favicon.svg"
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.element_handle(), timeout=UI_MS)
+    expect(bot_says(page, "Dit niet.")).to_be_visible()
+    assert page.evaluate("typeof window.__xss") == "undefined"
 
 
 # ---- small screens and contrast ----

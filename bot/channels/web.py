@@ -1,0 +1,273 @@
+"""The website channel: a demo page, the embeddable chat widget, and the JSON API it calls.
+
+Run with `python -m bot.channels.web` (the Procfile does). The widget posts to `/api/chat`; this
+server checks the input, turns slash commands into intent payloads and forwards to Rasa's REST
+channel as sender "web:<conversation id>" with metadata {"channel": "web", "language": ...}.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
+
+from aiohttp import web
+
+from bot.channels.rasa_client import RasaClient, RasaUnavailable
+from bot.commands import command_payload
+from bot.content import helplines
+from bot.language import language_from_locale
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "web_static"
+MAX_MESSAGE_CHARS = 2000
+MAX_BODY_BYTES = 64 * 1024
+RASA_TIMEOUT_SECONDS = 60.0
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# A quick-reply payload as Rasa sends it: "/intent" with optional JSON entities, e.g. /switch_language{"language": "en"}
+BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?$")
+
+RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
+RASA_URL = web.AppKey("rasa_url", str)
+
+# Reasons the widget shows to the user when a request cannot be handled.
+REASONS: Dict[str, Dict[str, str]] = {
+    "malformed_json": {
+        "nl": "Dit verzoek kon ik niet lezen (geen geldige JSON).",
+        "en": "I could not read this request (not valid JSON).",
+    },
+    "not_an_object": {
+        "nl": "Dit verzoek heeft niet de goede vorm: verwacht wordt een JSON-object.",
+        "en": "This request does not have the right shape: a JSON object is expected.",
+    },
+    "empty_message": {
+        "nl": "Je bericht is leeg. Typ iets, dan lees ik mee.",
+        "en": "Your message is empty. Type something and I'll read along.",
+    },
+    "not_text": {
+        "nl": "Een bericht moet tekst zijn.",
+        "en": "A message has to be text.",
+    },
+    "message_too_long": {
+        "nl": f"Je bericht is te lang: ik kan tot {MAX_MESSAGE_CHARS} tekens lezen. Wil je het in stukjes sturen?",
+        "en": f"Your message is too long: I can read up to {MAX_MESSAGE_CHARS} characters. Could you send it in parts?",
+    },
+    "body_too_large": {
+        "nl": "Dit verzoek is te groot.",
+        "en": "This request is too large.",
+    },
+    "bad_conversation_id": {
+        "nl": "Dit gesprek heeft geen geldige code. Begin opnieuw om verder te praten.",
+        "en": "This conversation has no valid id. Start over to keep talking.",
+    },
+    "bad_payload": {
+        "nl": "Deze knop werkt niet (meer). Typ gerust wat je wilt zeggen.",
+        "en": "This button doesn't work (any more). Feel free to type what you want to say.",
+    },
+    "message_and_payload": {
+        "nl": "Stuur een bericht of een knop, niet allebei tegelijk.",
+        "en": "Send a message or a button, not both at once.",
+    },
+    "rasa_unavailable": {
+        "nl": "Lichtpunt is even niet bereikbaar. Je bericht is niet verloren: probeer het zo nog eens.",
+        "en": "Lichtpunt can't be reached right now. Your message isn't lost: please try again in a moment.",
+    },
+    "not_found": {
+        "nl": "Deze pagina bestaat niet.",
+        "en": "This page does not exist.",
+    },
+    "method_not_allowed": {
+        "nl": "Deze methode kan hier niet.",
+        "en": "This method is not allowed here.",
+    },
+}
+
+
+class BadRequest(Exception):
+    """User input we refuse, with the reason the widget shows."""
+
+    def __init__(self, code: str, status: int = 400) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+def error_response(code: str, status: int, language: str) -> web.Response:
+    reason = REASONS[code]["en" if language == "en" else "nl"]
+    return web.json_response({"error": code, "reason": reason}, status=status)
+
+
+def _language(value: Any) -> str:
+    return language_from_locale(value if isinstance(value, str) else None) or get_settings().default_language
+
+
+def rasa_text(body: Dict[str, Any]) -> str:
+    """What to send to Rasa: a checked button payload, or typed text (slash commands become intents)."""
+    message, payload = body.get("message"), body.get("payload")
+    if message is not None and payload is not None:
+        raise BadRequest("message_and_payload")
+    if payload is not None:
+        if not isinstance(payload, str) or not BUTTON_PAYLOAD.match(payload):
+            raise BadRequest("bad_payload")
+        return payload
+    if message is None:
+        raise BadRequest("empty_message")
+    if not isinstance(message, str):
+        raise BadRequest("not_text")
+    text = message.strip()
+    if not text:
+        raise BadRequest("empty_message")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadRequest("message_too_long", status=413)
+    if text.startswith("/"):
+        # Known commands become their intent; anything else goes as plain words, never as a raw intent.
+        text = command_payload(text) or text.lstrip("/ ").strip()
+        if not text:
+            raise BadRequest("empty_message")
+    return text
+
+
+def reply_for_widget(reply: Any) -> Optional[Dict[str, Any]]:
+    """Keep only what the widget shows: text, buttons (title + payload) and an http(s) image."""
+    if not isinstance(reply, dict):
+        return None
+    shown: Dict[str, Any] = {}
+    if isinstance(reply.get("text"), str) and reply["text"].strip():
+        shown["text"] = reply["text"]
+    buttons = [
+        {"title": button["title"], "payload": button["payload"]}
+        for button in reply.get("buttons") or []
+        if isinstance(button, dict) and isinstance(button.get("title"), str) and isinstance(button.get("payload"), str)
+    ]
+    if buttons:
+        shown["buttons"] = buttons
+    image = reply.get("image")
+    if isinstance(image, str) and image.startswith(("https://", "http://", "/")):
+        shown["image"] = image
+    return shown or None
+
+
+async def chat(request: web.Request) -> web.Response:
+    """POST {"conversation_id", "message" | "payload", "language"} -> {"messages": [...]}."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return error_response("body_too_large", 413, get_settings().default_language)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return error_response("malformed_json", 400, get_settings().default_language)
+    if not isinstance(body, dict):
+        return error_response("not_an_object", 400, get_settings().default_language)
+    language = _language(body.get("language"))
+    conversation_id = body.get("conversation_id")
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID.match(conversation_id):
+        return error_response("bad_conversation_id", 400, language)
+    try:
+        text = rasa_text(body)
+    except BadRequest as refused:
+        return error_response(refused.code, refused.status, language)
+    metadata = {"channel": "web", "language": language}
+    try:
+        replies = await request.app[RASA_CLIENT].send(f"web:{conversation_id}", text, metadata)
+    except RasaUnavailable as error:
+        logger.warning("Rasa unavailable: %s", error)
+        return error_response("rasa_unavailable", 503, language)
+    messages: List[Dict[str, Any]] = [shown for shown in map(reply_for_widget, replies) if shown]
+    return web.json_response({"conversation_id": conversation_id, "messages": messages})
+
+
+async def get_helplines(request: web.Request) -> web.Response:
+    """The helpline numbers for the "Hulp nodig?" link, straight from bot/content/helplines.yml."""
+    return web.json_response(helplines(get_settings().content_dir))
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def static(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    path = STATIC_DIR / name
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(
+            path, headers={"Content-Type": f"{content_type}; charset=utf-8", "Cache-Control": "no-cache"}
+        )
+
+    return handler
+
+
+@web.middleware
+async def cors_and_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """CORS for /api/*, JSON errors for /api/*, and security headers for the pages."""
+    is_api = request.path.startswith("/api/")
+    try:
+        if is_api and request.method == "OPTIONS":
+            response = web.Response(status=204)  # CORS preflight: the widget may live on another site
+        else:
+            response = await handler(request)
+    except web.HTTPNotFound:
+        if is_api:
+            response = error_response("not_found", 404, get_settings().default_language)
+        else:
+            response = web.Response(status=404, text="404: niet gevonden / not found", content_type="text/plain")
+    except web.HTTPMethodNotAllowed as refused:
+        if not is_api:
+            raise
+        response = error_response("method_not_allowed", 405, get_settings().default_language)
+        response.headers["Allow"] = ",".join(sorted(refused.allowed_methods))
+    if is_api:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "3600"
+    else:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'self'",
+        )
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+async def _rasa_client(app: web.Application) -> AsyncIterator[None]:
+    """One HTTP client to Rasa for the app's lifetime."""
+    client = RasaClient(app[RASA_URL], timeout=RASA_TIMEOUT_SECONDS)
+    app[RASA_CLIENT] = client
+    yield
+    await client.aclose()
+
+
+def create_app(rasa_url: Optional[str] = None) -> web.Application:
+    """The web application; `rasa_url` defaults to the settings (RASA_URL)."""
+    app = web.Application(middlewares=[cors_and_errors], client_max_size=MAX_BODY_BYTES)
+    app[RASA_URL] = rasa_url or get_settings().rasa_url
+    app.cleanup_ctx.append(_rasa_client)
+    app.router.add_get("/", static("index.html", "text/html"))
+    app.router.add_get("/favicon.svg", static("favicon.svg", "image/svg+xml"))
+    app.router.add_get("/demo.js", static("demo.js", "text/javascript"))
+    app.router.add_get("/demo.css", static("demo.css", "text/css"))
+    app.router.add_get("/widget.js", static("widget.js", "text/javascript"))
+    app.router.add_get("/widget.css", static("widget.css", "text/css"))
+    app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/helplines", get_helplines)
+    app.router.add_get("/api/health", health)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    print(f"Lichtpunt chat: http://localhost:{settings.web_port}", flush=True)
+    web.run_app(create_app(), host=settings.web_host, port=settings.web_port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
