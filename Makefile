@@ -52,6 +52,7 @@ shell: setup train migrate
 	$(BIN)/honcho start actions & trap "kill %1" EXIT; sleep 8; $(BIN)/rasa shell --model $(MODEL)
 
 test: setup train migrate
+	scripts/ensure_chromium.sh
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results
 	$(BIN)/pytest

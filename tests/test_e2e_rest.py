@@ -102,3 +102,16 @@ def test_user_is_stored_and_can_see_and_delete_their_data(servers: Servers) -> N
 def test_gibberish_gets_a_kind_fallback_with_buttons(servers: Servers) -> None:
     replies = servers.chat(new_sender(), "qwrtzp xkcd vbnm")
     assert replies and replies[0].get("buttons")
+
+
+def test_every_held_out_crisis_message_gets_the_crisis_reply(servers: Servers) -> None:
+    """Crisis recall must be 1.0 on the held-out crisis sets (never trained on): model + phrase net."""
+    missed = []
+    for language in ("nl", "en"):
+        data = yaml.safe_load((ROOT / "tests" / "nlu" / f"heldout_{language}.yml").read_text(encoding="utf-8"))
+        block = next(b for b in data["nlu"] if b["intent"] == "crisis")
+        for line in block["examples"].strip().splitlines():
+            message = line.strip()[2:]
+            if content.helplines()["crisis"]["phone_free"] not in texts(servers.chat(new_sender(), message)):
+                missed.append(message)
+    assert missed == []
