@@ -35,10 +35,15 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
     return examples
 
 
+_agents: Dict[str, object] = {}
+
+
 async def parse_all(model: str, texts: List[str]) -> List[Dict]:
     from rasa.core.agent import Agent
 
-    agent = Agent.load(model)
+    if model not in _agents:
+        _agents[model] = Agent.load(model)
+    agent = _agents[model]
     return [await agent.parse_message(text) for text in texts]
 
 
@@ -107,6 +112,22 @@ def main() -> None:
     caught = sum(p == "crisis" for _, p in crisis)
     false_alarms = sum(p == "crisis" and g != "crisis" for (_, g), p in zip(everything, predicted))
     print(f"\ncrisis recall {caught}/{len(crisis)} = {caught / len(crisis):.3f}; false crisis alarms: {false_alarms}")
+    fresh_path = ROOT / "tests" / "nlu" / "crisis_fresh.yml"
+    if fresh_path.exists():  # written independently of the training data and the phrase list
+        fresh = load_examples(fresh_path)
+        fresh_pred = [predicted_intent(p) for p in asyncio.run(parse_all(args.model, [t for t, _ in fresh]))]
+        positives = [(t, p) for (t, g), p in zip(fresh, fresh_pred) if g == "crisis"]
+        negatives = [(t, p) for (t, g), p in zip(fresh, fresh_pred) if g != "crisis"]
+        hit = sum(p == "crisis" for _, p in positives)
+        alarms = sum(p == "crisis" for _, p in negatives)
+        print(f"fresh crisis set: recall {hit}/{len(positives)} = {hit / len(positives):.3f}; "
+              f"false alarms {alarms}/{len(negatives)}")
+        for text, p in positives:
+            if p != "crisis":
+                errors["fresh crisis missed"].append(f"  crisis -> {p:28} {text}")
+        for text, p in negatives:
+            if p == "crisis":
+                errors["fresh false alarm"].append(f"  not_crisis -> crisis {text}")
     for lang, lines in errors.items():
         print(f"\nmisclassified ({lang}):")
         print("\n".join(lines))
