@@ -63,6 +63,14 @@ def test_content_files_load_and_validate() -> None:
     assert content.message("exercise", "en", title="T", minutes=3, steps="S", why="W").startswith("An exercise")
 
 
+def test_every_channel_text_has_dutch_and_english() -> None:
+    for channel, keys in content.CHANNEL_TEXTS.items():
+        texts = content.channel_texts(channel)
+        for key in keys:
+            assert texts[key]["nl"] and texts[key]["en"], f"{channel}.yml {key}"
+    assert "2000" in content.channel_text("web", "message_too_long", "en", max_chars=2000)
+
+
 def test_a_content_mistake_is_caught_at_load(tmp_path: Path) -> None:
     (tmp_path / "exercises.yml").write_text(
         "exercises:\n  - key: x\n    minutes: 5\n    title: {nl: Hoi}\n    steps: {nl: a, en: b}\n    why: {nl: c, en: d}\n"

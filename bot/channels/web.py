@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.commands import command_payload
-from bot.content import helplines
+from bot.content import channel_text, helplines
 from bot.language import language_from_locale
 from bot.settings import get_settings
 
@@ -33,59 +33,6 @@ BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?$")
 RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
 RASA_URL = web.AppKey("rasa_url", str)
 
-# Reasons the widget shows to the user when a request cannot be handled.
-REASONS: Dict[str, Dict[str, str]] = {
-    "malformed_json": {
-        "nl": "Dit verzoek kon ik niet lezen (geen geldige JSON).",
-        "en": "I could not read this request (not valid JSON).",
-    },
-    "not_an_object": {
-        "nl": "Dit verzoek heeft niet de goede vorm: verwacht wordt een JSON-object.",
-        "en": "This request does not have the right shape: a JSON object is expected.",
-    },
-    "empty_message": {
-        "nl": "Je bericht is leeg. Typ iets, dan lees ik mee.",
-        "en": "Your message is empty. Type something and I'll read along.",
-    },
-    "not_text": {
-        "nl": "Een bericht moet tekst zijn.",
-        "en": "A message has to be text.",
-    },
-    "message_too_long": {
-        "nl": f"Je bericht is te lang: ik kan tot {MAX_MESSAGE_CHARS} tekens lezen. Wil je het in stukjes sturen?",
-        "en": f"Your message is too long: I can read up to {MAX_MESSAGE_CHARS} characters. Could you send it in parts?",
-    },
-    "body_too_large": {
-        "nl": "Dit verzoek is te groot.",
-        "en": "This request is too large.",
-    },
-    "bad_conversation_id": {
-        "nl": "Dit gesprek heeft geen geldige code. Begin opnieuw om verder te praten.",
-        "en": "This conversation has no valid id. Start over to keep talking.",
-    },
-    "bad_payload": {
-        "nl": "Deze knop werkt niet (meer). Typ gerust wat je wilt zeggen.",
-        "en": "This button doesn't work (any more). Feel free to type what you want to say.",
-    },
-    "message_and_payload": {
-        "nl": "Stuur een bericht of een knop, niet allebei tegelijk.",
-        "en": "Send a message or a button, not both at once.",
-    },
-    "rasa_unavailable": {
-        "nl": "Lichtpunt is even niet bereikbaar. Je bericht is niet verloren: probeer het zo nog eens.",
-        "en": "Lichtpunt can't be reached right now. Your message isn't lost: please try again in a moment.",
-    },
-    "not_found": {
-        "nl": "Deze pagina bestaat niet.",
-        "en": "This page does not exist.",
-    },
-    "method_not_allowed": {
-        "nl": "Deze methode kan hier niet.",
-        "en": "This method is not allowed here.",
-    },
-}
-
-
 class BadRequest(Exception):
     """User input we refuse, with the reason the widget shows."""
 
@@ -96,7 +43,7 @@ class BadRequest(Exception):
 
 
 def error_response(code: str, status: int, language: str) -> web.Response:
-    reason = REASONS[code]["en" if language == "en" else "nl"]
+    reason = channel_text("web", code, language, max_chars=MAX_MESSAGE_CHARS)
     return web.json_response({"error": code, "reason": reason}, status=status)
 
 

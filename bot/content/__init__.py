@@ -121,19 +121,30 @@ def message(key: str, language: str, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
-TELEGRAM_TEXTS = ("unavailable", "not_text", "edited", "private_only", "unknown_command", "choose")
+# What each channel adapter says by itself (bot/content/<channel>.yml) and the keys it needs.
+CHANNEL_TEXTS = {
+    "telegram": ("unavailable", "not_text", "edited", "private_only", "unknown_command", "choose"),
+    "web": (
+        "malformed_json", "not_an_object", "empty_message", "not_text", "message_too_long", "body_too_large",
+        "bad_conversation_id", "bad_payload", "message_and_payload", "rasa_unavailable", "not_found",
+        "method_not_allowed",
+    ),
+}
 
 
 @lru_cache(maxsize=None)
-def telegram_texts(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
-    """What the Telegram bridge says by itself (Rasa unavailable, a sticker, a group chat, ...)."""
-    data = _load("telegram.yml", content_dir)
-    for key in TELEGRAM_TEXTS:
-        _require_languages(data.get(key), f"telegram.yml {key}")
+def channel_texts(channel: str, content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
+    """The texts a channel adapter says without asking Rasa (unavailable, a sticker, bad input, ...)."""
+    data = _load(f"{channel}.yml", content_dir)
+    for key in CHANNEL_TEXTS[channel]:
+        _require_languages(data.get(key), f"{channel}.yml {key}")
     return data
 
 
-def telegram_text(key: str, language: str, **values: Any) -> str:
-    """One of the Telegram bridge's own texts in the given language, {placeholders} filled in."""
-    text = telegram_texts()[key]["en" if language == "en" else "nl"]
+def channel_text(channel: str, key: str, language: str, **values: Any) -> str:
+    text = channel_texts(channel)[key]["en" if language == "en" else "nl"]
     return text.format(**values) if values else text
+
+
+def telegram_text(key: str, language: str, **values: Any) -> str:
+    return channel_text("telegram", key, language, **values)
