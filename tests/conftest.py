@@ -43,6 +43,17 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen, log: Path) -> 
     raise RuntimeError(f"{url} did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate politely, then kill: no test leaves a server behind."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def migrate(url: str) -> None:
     from alembic import command
     from alembic.config import Config
@@ -128,13 +139,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield running
     finally:
         for process in running.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in running.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
 
 
 def texts(replies: List[Dict[str, Any]]) -> str:

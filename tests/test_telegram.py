@@ -79,13 +79,7 @@ def start_bridge(telegram: FakeTelegram, env: Dict[str, str], log: Path) -> Brid
 
 
 def stop_bridge(bridge: Bridge) -> None:
-    if bridge.process.poll() is None:
-        bridge.process.terminate()
-        try:
-            bridge.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            bridge.process.kill()
-            bridge.process.wait(timeout=10)
+    stop_process(bridge.process)
     bridge.telegram.stop()
 
 

@@ -58,13 +58,7 @@ def start_web_server(rasa_url: str, log: Path, env: Optional[Dict[str, str]] = N
 
 
 def stop_web_server(server: WebServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
+    stop_process(server.process, timeout=10)
 
 
 @contextmanager
