@@ -40,7 +40,11 @@ def command_payload(text: str) -> Optional[str]:
     return entry[0] if entry else None
 
 
+ENGLISH_NAMES: Dict[str, str] = {dutch: english for english, dutch in ALIASES.items()}
+
+
 def command_list(language: str) -> List[Tuple[str, str]]:
-    """(command, description) pairs for a menu, in the given language."""
-    index = 2 if language == "en" else 1
-    return [(name, entry[index]) for name, entry in COMMANDS.items()]
+    """(command, description) pairs for a menu: English names and descriptions for English speakers."""
+    if language == "en":
+        return [(ENGLISH_NAMES.get(name, name), entry[2]) for name, entry in COMMANDS.items()]
+    return [(name, entry[1]) for name, entry in COMMANDS.items()]

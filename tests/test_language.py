@@ -38,5 +38,7 @@ def test_commands_map_to_intents_in_both_languages() -> None:
     assert command_payload("/start") == "/greet"
     assert command_payload("/onbekend") is None
     assert command_payload("hallo") is None
-    assert dict(command_list("en"))["oefening"] == "An exercise for now"
+    assert dict(command_list("en"))["exercise"] == "An exercise for now"
+    assert [name for name, _ in command_list("en")][:2] == ["start", "help"]
+    assert all(command_payload(f"/{name}") for name, _ in command_list("en"))
     assert dict(command_list("nl"))["oefening"] == "Een oefening voor nu"
