@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "web_static"
 MAX_MESSAGE_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
-RASA_TIMEOUT_SECONDS = 60.0
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A quick-reply payload as Rasa sends it: "/intent" with optional JSON entities, e.g. /switch_language{"language": "en"}
 BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?$")
@@ -186,7 +185,7 @@ async def cors_and_errors(
 
 async def _rasa_client(app: web.Application) -> AsyncIterator[None]:
     """One HTTP client to Rasa for the app's lifetime."""
-    client = RasaClient(app[RASA_URL], timeout=RASA_TIMEOUT_SECONDS)
+    client = RasaClient(app[RASA_URL], timeout=get_settings().rasa_timeout)
     app[RASA_CLIENT] = client
     yield
     await client.aclose()
