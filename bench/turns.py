@@ -163,6 +163,7 @@ def main() -> None:
                                 "ours", "--num-threads", "2"], ROOT, ENV)
         ours_model = scratch / "ours.tar.gz"
     stock_dir = scratch / "stock"
+    stock_dir.mkdir()
     stock_train = timed_run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(stock_dir)], scratch, ENV)
     stock_model = next((stock_dir / "models").glob("*.tar.gz"))
 
