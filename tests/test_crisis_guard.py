@@ -66,6 +66,29 @@ def test_rasa_component_forces_the_crisis_intent(matcher) -> None:
     assert calm.get("intent")["name"] == "greet"
 
 
+def test_unsure_classifier_with_crisis_among_its_top_guesses_means_crisis(matcher) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.crisis_guard import CrisisGuard
+
+    def unsure(second: str, confidence: float) -> Message:
+        ranking = [
+            {"name": "nlu_fallback", "confidence": 0.4},
+            {"name": "express_loneliness", "confidence": 0.42},
+            {"name": second, "confidence": confidence},
+        ]
+        return Message(data={"text": "ik heb mijn pillen klaargelegd", "intent": ranking[0], "intent_ranking": ranking})
+
+    worrying, unclear, confident = unsure("crisis", 0.4), unsure("crisis", 0.1), unsure("greet", 0.4)
+    sure = Message(data={"text": "hoi", "intent": {"name": "greet", "confidence": 0.5},
+                         "intent_ranking": [{"name": "greet", "confidence": 0.5}, {"name": "crisis", "confidence": 0.45}]})
+    CrisisGuard(matcher, uncertain_crisis_threshold=0.3).process([worrying, unclear, confident, sure])
+    assert worrying.get("intent")["name"] == "crisis"
+    assert unclear.get("intent")["name"] == "nlu_fallback"
+    assert confident.get("intent")["name"] == "nlu_fallback"
+    assert sure.get("intent")["name"] == "greet"
+
+
 def test_held_out_crisis_examples_are_all_caught_by_model_or_guard_later() -> None:
     """The held-out crisis set exists in both languages (bench/nlu_eval.py reports recall on it)."""
     for language in ("nl", "en"):

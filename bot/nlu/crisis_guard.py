@@ -2,6 +2,8 @@
 
 Runs after the intent classifiers. When a message contains an explicit crisis phrase from
 `bot/content/crisis_phrases.yml` (nl + en), the intent becomes `crisis` with confidence 1.0.
+When the classifier is unsure (the FallbackClassifier fired) and `crisis` is among its top guesses,
+the guard also chooses `crisis`: when in doubt, the safe answer is the one with 113 in it.
 Matching uses spaCy's `Matcher` on lower-cased, accent-free tokens and on Dutch lemmas.
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ from spacy.matcher import Matcher
 from bot import content
 
 CRISIS_INTENT = "crisis"
+FALLBACK_INTENT = "nlu_fallback"
 GAP = "..."
 MAX_GAP_WORDS = 3
 
@@ -79,10 +82,11 @@ try:  # the Rasa component; the matcher above stays usable without Rasa's graph 
 
         @staticmethod
         def get_default_config() -> Dict[Text, Any]:
-            return {"spacy_model": "models/spacy/nl_blank"}
+            return {"spacy_model": "models/spacy/nl_blank", "uncertain_crisis_threshold": 0.3}
 
-        def __init__(self, matcher: CrisisMatcher) -> None:
+        def __init__(self, matcher: CrisisMatcher, uncertain_crisis_threshold: float = 0.3) -> None:
             self.matcher = matcher
+            self.uncertain_crisis_threshold = uncertain_crisis_threshold
 
         @classmethod
         def create(
@@ -92,16 +96,25 @@ try:  # the Rasa component; the matcher above stays usable without Rasa's graph 
             resource: Resource,
             execution_context: ExecutionContext,
         ) -> "CrisisGuard":
-            return cls(load_matcher(config["spacy_model"]))
+            return cls(load_matcher(config["spacy_model"]), config["uncertain_crisis_threshold"])
 
         def process_training_data(self, training_data: TrainingData) -> TrainingData:
             return training_data
 
         def process(self, messages: List[Message]) -> List[Message]:
             for message in messages:
-                if self.matcher.matches(message.get(TEXT)):
+                if self.matcher.matches(message.get(TEXT)) or self._unsure_maybe_crisis(message):
                     self._force_crisis(message)
             return messages
+
+        def _unsure_maybe_crisis(self, message: Message) -> bool:
+            if (message.get(INTENT) or {}).get("name") != FALLBACK_INTENT:
+                return False
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
+            return any(
+                r.get("name") == CRISIS_INTENT and r.get("confidence", 0) >= self.uncertain_crisis_threshold
+                for r in ranking[:2]
+            )
 
         @staticmethod
         def _force_crisis(message: Message) -> None:
