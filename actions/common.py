@@ -1,15 +1,12 @@
 """Small helpers every action uses: who is this, which language, the user store."""
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, Optional, Tuple
 
 from rasa_sdk import Tracker
 
 from bot.storage import UserStore
 from bot.storage.db import default_engine
-
-logger = logging.getLogger(__name__)
 
 KNOWN_CHANNELS = ("telegram", "web", "rest", "cmdline")
 
@@ -27,13 +24,13 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
 
 
 def identify(tracker: Tracker) -> Tuple[str, str]:
-    """(channel, channel user id). Channels send ids like "telegram:12345" and say their name in metadata."""
-    metadata = latest_metadata(tracker) or tracker.get_slot("session_started_metadata") or {}
+    """(channel, channel user id). Our channels send ids like "telegram:12345"; others say so in metadata."""
     sender = tracker.sender_id
+    prefix, _, rest = sender.partition(":")
+    if rest and prefix in KNOWN_CHANNELS:
+        return prefix, rest
+    metadata = latest_metadata(tracker) or tracker.get_slot("session_started_metadata") or {}
     channel: Optional[str] = metadata.get("channel") if isinstance(metadata, dict) else None
-    if ":" in sender and sender.split(":", 1)[0] in KNOWN_CHANNELS:
-        prefix, rest = sender.split(":", 1)
-        return channel or prefix, rest
     return channel or tracker.get_latest_input_channel() or "rest", sender
 
 

@@ -172,3 +172,9 @@ async def test_delete_removes_the_profile_and_resets(store: UserStore) -> None:
     assert messages[0]["text"] == content.message("data_deleted", "en")
     assert events[0]["event"] == "reset_slots"
     assert slot_events(events)["language"] == "en"
+
+
+def test_the_sender_id_prefix_names_the_channel_before_metadata_does() -> None:
+    assert common.identify(tracker(sender_id="web:x1", metadata={"channel": "telegram"})) == ("web", "x1")
+    assert common.identify(tracker(sender_id="abc", metadata={"channel": "telegram"})) == ("telegram", "abc")
+    assert common.identify(tracker(sender_id="abc")) == ("rest", "abc")
