@@ -1,7 +1,7 @@
 """Content files load and validate; the bot's words stay true to the domain brief (an audit)."""
 import re
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Iterator, List, Tuple
 
 import pytest
 import yaml

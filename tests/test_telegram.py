@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from bot.channels.telegram import LongPayloads, keyboard, split_text
 from bot.commands import COMMANDS, command_list
 from bot.content import telegram_text
-from tests.conftest import ROOT, Servers, free_port, migrate
+from tests.conftest import ROOT, Servers, free_port, migrate, stop_process
 from tests.fake_telegram import STICKER, BackgroundServer, Call, FakeTelegram
 
 pytestmark = pytest.mark.timeout(600)

@@ -12,7 +12,7 @@ from typing import Dict, Iterator, Optional
 
 import requests
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop_process
 
 
 @dataclass
