@@ -53,6 +53,7 @@ shell: setup train migrate
 
 test: setup train migrate
 	scripts/ensure_chromium.sh
+	$(PY) -m pyflakes bot actions tests bench
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results
 	$(BIN)/pytest
