@@ -49,7 +49,8 @@ run: setup train migrate
 	$(BIN)/honcho start $$($(PY) -m bot processes)
 
 shell: setup train migrate
-	$(BIN)/honcho start actions & trap "kill %1" EXIT; sleep 8; $(BIN)/rasa shell --model $(MODEL)
+	$(PY) -m rasa_sdk --actions actions --port 5055 & actions=$$!; trap "kill $$actions" EXIT; \
+	$(BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml
 
 test: setup train migrate
 	scripts/ensure_chromium.sh
