@@ -20,7 +20,6 @@ class Settings(BaseSettings):
 
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
     rasa_timeout: float = Field(30.0, env="RASA_TIMEOUT")
-    action_server_port: int = Field(5055, env="ACTION_SERVER_PORT")
     web_host: str = Field("127.0.0.1", env="WEB_HOST")
     web_port: int = Field(8000, env="WEB_PORT")
 
@@ -31,7 +30,6 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = Field(8443, env="TELEGRAM_WEBHOOK_PORT")
 
     default_language: str = Field("nl", env="DEFAULT_LANGUAGE")
-    content_dir: Path = Field(ROOT / "bot" / "content", env="LICHTPUNT_CONTENT_DIR")
 
     class Config:
         env_file = ".env"

@@ -1,7 +1,6 @@
 """Shared fixtures. The real Rasa server and action server start once per test session."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -189,7 +188,3 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=1)

@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-LANGUAGES = ("nl", "en")
+from bot.language import LANGUAGES
+
 CONTENT_DIR = Path(__file__).resolve().parent
 
 
@@ -115,10 +116,14 @@ def messages(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
     return data
 
 
+def _in_language(texts: Dict[str, Dict[str, str]], key: str, language: str, values: Dict[str, Any]) -> str:
+    text = texts[key]["en" if language == "en" else "nl"]
+    return text.format(**values) if values else text
+
+
 def message(key: str, language: str, **values: Any) -> str:
     """One short text in the given language, with its {placeholders} filled in."""
-    text = messages()[key]["en" if language == "en" else "nl"]
-    return text.format(**values) if values else text
+    return _in_language(messages(), key, language, values)
 
 
 # What each channel adapter says by itself (bot/content/<channel>.yml) and the keys it needs.
@@ -142,8 +147,7 @@ def channel_texts(channel: str, content_dir: Optional[Path] = None) -> Dict[str,
 
 
 def channel_text(channel: str, key: str, language: str, **values: Any) -> str:
-    text = channel_texts(channel)[key]["en" if language == "en" else "nl"]
-    return text.format(**values) if values else text
+    return _in_language(channel_texts(channel), key, language, values)
 
 
 def telegram_text(key: str, language: str, **values: Any) -> str:

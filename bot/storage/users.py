@@ -7,10 +7,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.language import LANGUAGES
 from bot.storage.db import session_scope
 from bot.storage.models import User, utcnow
-
-LANGUAGES = ("nl", "en")
 
 
 class UserStore:
