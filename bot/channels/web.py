@@ -128,7 +128,7 @@ async def chat(request: web.Request) -> web.Response:
 
 async def get_helplines(request: web.Request) -> web.Response:
     """The helpline numbers for the "Hulp nodig?" link, straight from bot/content/helplines.yml."""
-    return web.json_response(helplines(get_settings().content_dir))
+    return web.json_response(helplines())
 
 
 async def health(request: web.Request) -> web.Response:
