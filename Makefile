@@ -56,7 +56,7 @@ test: setup train migrate
 	scripts/ensure_chromium.sh
 	$(PY) -m pyflakes bot actions tests bench
 	$(BIN)/rasa data validate --fail-on-warnings
-	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results
+	$(BIN)/rasa test core --e2e --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results
 	$(BIN)/pytest
 
 bench: setup train

@@ -71,6 +71,7 @@ class Servers:
     action_url: str
     var_dir: Path
     env: Dict[str, str]
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -80,6 +81,16 @@ class Servers:
     @property
     def app_database_url(self) -> str:
         return f"sqlite:///{self.var_dir / 'lichtpunt.db'}"
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            stop_process(process)
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """What the NLU pipeline makes of a text (Rasa's HTTP API, with the test session's token)."""
+        response = requests.post(f"{self.rasa_url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
 
     def chat(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         payload: Dict[str, Any] = {"sender": sender, "message": message}
@@ -95,11 +106,13 @@ def _spawn(name: str, args: List[str], env: Dict[str, str], log_dir: Path) -> su
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-@pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def start_servers(var_dir: Path, with_actions: bool = True) -> Servers:
+    """Rasa (REST channel, HTTP API with a token) and, unless told otherwise, the action server, on free ports.
+
+    Without actions, Rasa's action endpoint points at a port where nothing listens: the action server is down.
+    """
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
-    var_dir = tmp_path_factory.mktemp("var")
     action_port, rasa_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -117,28 +130,40 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         var_dir=var_dir,
         env=env,
     )
-    running.processes["actions"] = _spawn(
-        "actions",
-        [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-        env,
-        var_dir,
-    )
-    running.processes["rasa"] = _spawn(
-        "rasa",
-        [
-            str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-            "-i", "127.0.0.1", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-        ],
-        env,
-        var_dir,
-    )
     try:
-        wait_for(f"{running.action_url}/health", 60, running.processes["actions"], var_dir / "actions.log")
+        if with_actions:
+            running.processes["actions"] = _spawn(
+                "actions",
+                [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+                env,
+                var_dir,
+            )
+        running.processes["rasa"] = _spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+                "-i", "127.0.0.1", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                "--enable-api", "--auth-token", running.token,
+            ],
+            env,
+            var_dir,
+        )
+        if with_actions:
+            wait_for(f"{running.action_url}/health", 60, running.processes["actions"], var_dir / "actions.log")
         wait_for(f"{running.rasa_url}/", 240, running.processes["rasa"], var_dir / "rasa.log")
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    running = start_servers(tmp_path_factory.mktemp("var"))
+    try:
         yield running
     finally:
-        for process in running.processes.values():
-            stop_process(process)
+        running.stop()
 
 
 def texts(replies: List[Dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ from actions import common
 from actions.course import ActionCourseInfo, ActionEnrolCourse
 from actions.exercises import ActionGiveExercise
 from actions.privacy import ActionDeleteMyData, ActionExportMyData
-from actions.session import ActionDetectLanguage, ActionSessionStart
+from actions.session import ActionDetectLanguage
 from bot import content
 from bot.storage import UserStore, make_engine
 from tests.conftest import migrate
@@ -60,20 +60,16 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserStore:
     return UserStore(engine)
 
 
-# ---- language and helplines: the custom slot mapping run after every user message ----
+# ---- language: the custom slot mapping run after every user message ----
 
-async def test_english_text_switches_to_english_and_fills_helplines(store: UserStore) -> None:
+async def test_english_text_switches_to_english_and_is_remembered(store: UserStore) -> None:
     _, events = await run(ActionDetectLanguage(), tracker("I feel so lonely", "express_loneliness", {"language": "nl"}))
-    slots = slot_events(events)
-    assert slots["language"] == "en"
-    assert slots["crisis_phone"] == content.helplines()["crisis"]["phone"]
-    assert slots["listening_phone"] == content.helplines()["listening"]["phone"]
+    assert slot_events(events) == {"language": "en"}
     assert store.get("web", "abc").language == "en"
 
 
 async def test_unclear_text_keeps_the_language() -> None:
-    filled = content.helpline_slots()
-    _, events = await run(ActionDetectLanguage(), tracker("ok", "affirm", {"language": "en", **filled}))
+    _, events = await run(ActionDetectLanguage(), tracker("ok", "affirm", {"language": "en"}))
     assert events == []
 
 
@@ -87,27 +83,26 @@ async def test_switch_request_toggles_or_names_the_language(store: UserStore) ->
     assert slot_events(events)["language"] == "nl"
 
 
-async def test_channel_language_is_used_when_nothing_is_known(store: UserStore) -> None:
+async def test_channel_language_is_used_when_nothing_is_known_and_nothing_is_stored(store: UserStore) -> None:
     _, events = await run(ActionDetectLanguage(), tracker("👋", "greet", {}, metadata={"language": "en-US"}))
     assert slot_events(events)["language"] == "en"
+    assert store.get("web", "abc") is None, "a channel's guess is not stored as the person's choice"
 
 
-async def test_session_start_takes_language_from_metadata_and_records_the_user(store: UserStore) -> None:
-    start = tracker(sender_id="telegram:99", slots={"session_started_metadata": {"language_code": "en", "channel": "telegram"}})
-    _, events = await run(ActionSessionStart(), start)
-    assert events[0]["event"] == "session_started"
-    assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
+async def test_a_new_session_takes_the_language_the_person_chose_before(store: UserStore) -> None:
+    store.ensure("telegram", "99", "en")
+    start = tracker("👋", "greet", {}, sender_id="telegram:99", metadata={"language_code": "nl"})
+    _, events = await run(ActionDetectLanguage(), start)
     assert slot_events(events)["language"] == "en"
-    user = store.get("telegram", "99")
-    assert user is not None and user.language == "en"
 
 
-async def test_session_start_survives_a_broken_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_language_survives_a_broken_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # never migrated
     monkeypatch.setattr(common, "default_engine", lambda: engine)
-    _, events = await run(ActionSessionStart(), tracker())
-    assert events[0]["event"] == "session_started"
+    _, events = await run(ActionDetectLanguage(), tracker("👋", "greet", {}))
     assert slot_events(events)["language"] == "nl"
+    _, events = await run(ActionDetectLanguage(), tracker("I feel so lonely", "express_loneliness", {"language": "nl"}))
+    assert slot_events(events)["language"] == "en"
 
 
 # ---- exercises and course ----

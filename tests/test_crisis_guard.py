@@ -1,16 +1,48 @@
-"""The deterministic crisis safety net, on the saved blank Dutch pipeline."""
+"""Crisis safety in the NLU pipeline: the phrase net, the trained detector and the Rasa component that joins them."""
+from pathlib import Path
+from typing import List
+
 import pytest
 import yaml
 
-from bot.nlu.crisis_guard import load_matcher
+from bot.nlu.crisis_detector import CrisisDetector, read_safety_data
+from bot.nlu.crisis_net import load_matcher
 from tests.conftest import ROOT
 
 SPACY_MODEL = str(ROOT / "models" / "spacy" / "nl_blank")
+DEV_SETS = ROOT / "tests" / "nlu" / "dev"
+
+
+def examples(path: Path, intent: str) -> List[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        line.strip()[2:]
+        for block in data["nlu"] if block["intent"] == intent
+        for line in block["examples"].splitlines() if line.strip().startswith("- ")
+    ]
+
+
+def nlu_training_texts() -> List[tuple]:
+    out = []
+    for path in (ROOT / "data" / "nlu").rglob("*.yml"):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            for line in block.get("examples", "").splitlines():
+                if line.strip().startswith("- "):
+                    out.append((line.strip()[2:], block["intent"] == "crisis"))
+    return out
 
 
 @pytest.fixture(scope="module")
 def matcher():
     return load_matcher(SPACY_MODEL)
+
+
+@pytest.fixture(scope="module")
+def detector(matcher) -> CrisisDetector:
+    """Trained exactly as `rasa train` trains it: data/safety/ plus every NLU training example."""
+    crisis, calm = read_safety_data(ROOT / "data" / "safety")
+    pairs = [(t, True) for t in crisis] + [(t, False) for t in calm] + nlu_training_texts()
+    return CrisisDetector(matcher.lemmas).train([t for t, _ in pairs], [y for _, y in pairs])
 
 
 @pytest.mark.parametrize(
@@ -38,60 +70,63 @@ def test_explicit_crisis_phrases_are_caught(matcher, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "ik voel me eenzaam",
-        "ik ga dood van verveling",
-        "ik woon alleen",
-        "dat was een dooie boel",
-        "I feel lonely",
-        "the course ended it was nice",
-        "/crisis",
-    ],
+    ["ik voel me eenzaam", "ik ga dood van verveling", "ik woon alleen", "dat was een dooie boel",
+     "I feel lonely", "the course ended it was nice", "/crisis"],
 )
-def test_ordinary_messages_are_left_alone(matcher, text: str) -> None:
+def test_ordinary_messages_are_left_alone_by_the_phrase_net(matcher, text: str) -> None:
     assert not matcher.matches(text)
 
 
-def test_rasa_component_forces_the_crisis_intent(matcher) -> None:
+def test_detector_catches_every_development_crisis_message(detector: CrisisDetector, matcher) -> None:
+    """The development sets' crisis messages (never trained on) are caught by the net or the detector."""
+    crisis = [t for name in ("nl", "en", "crisis") for t in examples(DEV_SETS / f"{name}.yml", "crisis")]
+    assert len(crisis) >= 60
+    scores = detector.probability(crisis)
+    missed = [t for t, s in zip(crisis, scores) if s < 0.5 and not matcher.matches(t)]
+    assert missed == []
+
+
+def test_detector_hears_everyday_words_the_phrase_net_does_not_list(detector: CrisisDetector, matcher) -> None:
+    """Passive death wishes and self-harm in words that are in no phrase list and no training example."""
+    unlisted = [
+        "het liefst zou ik gewoon voorgoed gaan slapen",
+        "ik wil bij mijn overleden man zijn, waar hij ook is",
+        "i keep thinking the world would be lighter without me in it",
+        "when it gets too quiet i hurt my arms until i feel something",
+    ]
+    assert not any(matcher.matches(t) for t in unlisted), "these must be new to the phrase net"
+    assert all(score >= 0.5 for score in detector.probability(unlisted))
+
+
+def test_detector_leaves_harmless_look_alikes_alone(detector: CrisisDetector) -> None:
+    harmless = [
+        "ik ga dood van de hitte vandaag",
+        "hoe doe ik mijn belastingaangifte",
+        "wie heeft er gisteren gewonnen, ajax of psv?",
+        "you absolutely killed it at the gig",
+        "ik schrijf een werkstuk over zelfmoordpreventie",
+        "ik voel me eenzaam op zondag",
+    ]
+    assert all(score < 0.5 for score in detector.probability(harmless))
+
+
+def test_rasa_component_forces_crisis_and_vetoes_a_lone_classifier_guess(matcher, detector) -> None:
     from rasa.shared.nlu.training_data.message import Message
 
     from bot.nlu.crisis_guard import CrisisGuard
 
-    guard = CrisisGuard(matcher)
-    missed = Message(data={"text": "ik zie het niet meer zitten", "intent": {"name": "deny", "confidence": 0.9}})
+    guard = CrisisGuard({"threshold": 0.5, "veto_threshold": 0.05}, matcher, detector)
+    listed = Message(data={"text": "ik zie het niet meer zitten", "intent": {"name": "deny", "confidence": 0.9}})
+    unlisted = Message(data={"text": "ik wil bij mijn overleden vrouw zijn, waar ze ook is",
+                             "intent": {"name": "express_loneliness", "confidence": 0.8}})
+    tax = Message(data={"text": "hoe vul ik mijn belastingaangifte in",
+                        "intent": {"name": "crisis", "confidence": 0.6},
+                        "intent_ranking": [{"name": "crisis", "confidence": 0.6},
+                                           {"name": "out_of_scope", "confidence": 0.3}]})
     calm = Message(data={"text": "hoi", "intent": {"name": "greet", "confidence": 0.9}})
-    guard.process([missed, calm])
-    assert missed.get("intent") == {"name": "crisis", "confidence": 1.0}
-    assert missed.get("intent_ranking")[0]["name"] == "crisis"
-    assert calm.get("intent")["name"] == "greet"
-
-
-def test_unsure_classifier_with_crisis_among_its_top_guesses_means_crisis(matcher) -> None:
-    from rasa.shared.nlu.training_data.message import Message
-
-    from bot.nlu.crisis_guard import CrisisGuard
-
-    def unsure(second: str, confidence: float) -> Message:
-        ranking = [
-            {"name": "nlu_fallback", "confidence": 0.4},
-            {"name": "express_loneliness", "confidence": 0.42},
-            {"name": second, "confidence": confidence},
-        ]
-        return Message(data={"text": "ik heb mijn pillen klaargelegd", "intent": ranking[0], "intent_ranking": ranking})
-
-    worrying, unclear, confident = unsure("crisis", 0.4), unsure("crisis", 0.1), unsure("greet", 0.4)
-    sure = Message(data={"text": "hoi", "intent": {"name": "greet", "confidence": 0.5},
-                         "intent_ranking": [{"name": "greet", "confidence": 0.5}, {"name": "crisis", "confidence": 0.45}]})
-    CrisisGuard(matcher, uncertain_crisis_threshold=0.3).process([worrying, unclear, confident, sure])
-    assert worrying.get("intent")["name"] == "crisis"
-    assert unclear.get("intent")["name"] == "nlu_fallback"
-    assert confident.get("intent")["name"] == "nlu_fallback"
-    assert sure.get("intent")["name"] == "greet"
-
-
-def test_held_out_crisis_examples_are_all_caught_by_model_or_guard_later() -> None:
-    """The held-out crisis set exists in both languages (bench/nlu_eval.py reports recall on it)."""
-    for language in ("nl", "en"):
-        data = yaml.safe_load((ROOT / "tests" / "nlu" / f"heldout_{language}.yml").read_text())
-        crisis = [block for block in data["nlu"] if block.get("intent") == "crisis"]
-        assert crisis and len(crisis[0]["examples"].strip().splitlines()) >= 10
+    guard.process([listed, unlisted, tax, calm])
+    assert listed.get("intent") == {"name": "crisis", "confidence": 1.0}
+    assert listed.get("intent_ranking")[0]["name"] == "crisis"
+    assert unlisted.get("intent")["name"] == "crisis"
+    assert tax.get("intent") == {"name": "out_of_scope", "confidence": 0.3}
+    assert calm.get("intent")["name"] == "greet" and calm.get("crisis_score") < 0.5

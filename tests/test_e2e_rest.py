@@ -8,21 +8,39 @@ from tests.conftest import ROOT, Servers, new_sender, texts
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 
 
+def variation(name: str, **conditions: str) -> dict:
+    """The response variation whose conditions are exactly these slot values (none: the Dutch default)."""
+    return next(
+        v for v in RESPONSES[name]
+        if {c["name"]: c["value"] for c in v.get("condition", [])} == conditions
+    )
+
+
 def dutch(name: str) -> str:
-    return next(v["text"] for v in RESPONSES[name] if "condition" not in v)
+    return variation(name)["text"]
 
 
 def english(name: str) -> str:
-    return next(v["text"] for v in RESPONSES[name] if "condition" in v)
+    return variation(name, language="en")["text"]
+
+
+def payloads(replies) -> list:
+    return [b["payload"] for r in replies for b in r.get("buttons", [])]
+
+
+def filled(template: str) -> str:
+    return template.format(**content.helpline_values())
+
+
+OFFER_PAYLOADS = {"/request_exercise", "/ask_course_info", "/subscribe_exercises", "/enrol_course"}
 
 
 def test_greeting_says_it_is_a_chatbot_with_privacy_note_and_buttons(servers: Servers) -> None:
     replies = servers.chat(new_sender(), "hallo")
     assert replies[0]["text"] == dutch("utter_greet")
-    assert "chatbot" in replies[0]["text"] and "/vergeet" in replies[0]["text"]
-    assert [b["title"] for b in replies[0]["buttons"]] == [
-        "Ik voel me eenzaam", "Verschil eenzaamheid en alleen zijn", "Oefening", "Cursus Creatief Leven",
-    ]
+    assert "chatbot" in replies[0]["text"] and "/mijngegevens" in replies[0]["text"]
+    assert len(replies[0]["text"].split()) <= 45, "a short, warm greeting"
+    assert replies[0]["buttons"] == variation("utter_greet")["buttons"]
 
 
 def test_loneliness_is_acknowledged_first_and_nothing_is_offered_yet(servers: Servers) -> None:
@@ -30,12 +48,25 @@ def test_loneliness_is_acknowledged_first_and_nothing_is_offered_yet(servers: Se
     replies = servers.chat(sender, "ik voel me eenzaam")
     assert replies[0]["text"] == dutch("utter_acknowledge_loneliness")
     assert "buttons" not in replies[0]
-    offered = [b["payload"] for r in replies for b in r.get("buttons", [])]
-    assert offered == ["/answer_among_people", "/answer_few_contacts_fine", "/answer_both"]
+    assert payloads(replies) == [b["payload"] for b in variation("utter_ask_loneliness_kind")["buttons"]]
+    assert not OFFER_PAYLOADS & set(payloads(replies))
 
     replies = servers.chat(sender, "/answer_both")  # a quick-reply button
     assert replies[0]["text"] == dutch("utter_lonely_both")
-    assert "/ask_course_info" in [b["payload"] for b in replies[1]["buttons"]]
+    assert "/ask_course_info" in payloads(replies[1:])
+
+
+def test_first_message_lonely_among_people_gets_the_acknowledgement_not_an_offer(servers: Servers) -> None:
+    replies = servers.chat(new_sender(), "ik voel me zo leeg, ook als er mensen om me heen zijn")
+    assert replies[0]["text"] == dutch("utter_acknowledge_loneliness")
+    assert not OFFER_PAYLOADS & set(payloads(replies))
+
+
+def test_a_life_event_is_named_before_anything_else(servers: Servers) -> None:
+    replies = servers.chat(new_sender(), "sinds mijn vrouw vorig jaar is overleden voel ik me zo alleen")
+    assert replies[0]["text"] == variation("utter_acknowledge_loneliness", language="nl", life_event="partner_died")["text"]
+    replies = servers.chat(new_sender(), "since the divorce i feel so alone in the evenings")
+    assert replies[0]["text"] == variation("utter_acknowledge_loneliness", language="en", life_event="divorce")["text"]
 
 
 def test_english_speaker_gets_english(servers: Servers) -> None:
@@ -60,9 +91,18 @@ def test_crisis_mid_flow_gets_113_at_once_and_no_offer(servers: Servers) -> None
     assert not [b for r in replies for b in r.get("buttons", [])], "no offer in the crisis turn"
 
 
-def test_crisis_phrase_the_classifier_might_miss_is_caught(servers: Servers) -> None:
-    replies = servers.chat(new_sender(), "weet je, soms denk ik dat iedereen beter af is zonder mij")
-    assert content.helplines()["crisis"]["phone_free"] in texts(replies)
+def test_after_a_crisis_message_the_bot_stays_without_a_menu(servers: Servers) -> None:
+    sender = new_sender()
+    first = servers.chat(sender, "ik wil er niet meer zijn")
+    assert texts(first) == filled(dutch("utter_crisis"))
+    for message in ("ik weet het niet, alles is zwaar", "hmm", "qwrtzp xkcd vbnm", "nee"):
+        replies = servers.chat(sender, message)
+        assert texts(replies) == filled(dutch("utter_safety_listening")), message
+        assert payloads(replies) == [], message
+    again = servers.chat(sender, "ik heb de pillen al klaarliggen")
+    assert texts(again) == filled(dutch("utter_crisis")), "a second crisis message repeats the numbers"
+    asked = servers.chat(sender, "mag ik een oefening?")
+    assert asked[0]["text"].startswith(content.message("exercise", "nl", title="", minutes=0, steps="", why="")[:10])
 
 
 def test_language_switch_on_request(servers: Servers) -> None:
@@ -99,16 +139,26 @@ def test_user_is_stored_and_can_see_and_delete_their_data(servers: Servers) -> N
     assert count == 0
 
 
-def test_gibberish_gets_a_kind_fallback_with_buttons(servers: Servers) -> None:
-    replies = servers.chat(new_sender(), "qwrtzp xkcd vbnm")
-    assert replies and replies[0].get("buttons")
+def test_not_understood_twice_listens_first_and_never_shows_offers(servers: Servers) -> None:
+    sender = new_sender()
+    replies = servers.chat(sender, "qwrtzp xkcd vbnm")
+    assert texts(replies) == dutch("utter_default") and payloads(replies) == []
+    replies = servers.chat(sender, "zxcvb plmok")
+    assert [r["text"] for r in replies] == [dutch("utter_not_understood_again"), filled(dutch("utter_ways_on"))]
+    assert payloads(replies) == []
 
 
-def test_every_held_out_crisis_message_gets_the_crisis_reply(servers: Servers) -> None:
-    """Crisis recall must be 1.0 on the held-out crisis sets (never trained on): model + phrase net."""
+def test_distress_gets_a_reflection_and_the_ways_on(servers: Servers) -> None:
+    replies = servers.chat(new_sender(), "het gaat gewoon helemaal niet goed met me, alles is zwaar")
+    assert [r["text"] for r in replies] == [dutch("utter_reflect_distress"), filled(dutch("utter_ways_on"))]
+    assert payloads(replies) == []
+
+
+def test_every_development_crisis_message_gets_the_crisis_reply(servers: Servers) -> None:
+    """Crisis recall stays 1.0 on the development sets (tests/nlu/dev, never trained on), through the real server."""
     missed = []
-    for language in ("nl", "en"):
-        data = yaml.safe_load((ROOT / "tests" / "nlu" / f"heldout_{language}.yml").read_text(encoding="utf-8"))
+    for name in ("nl", "en", "crisis"):
+        data = yaml.safe_load((ROOT / "tests" / "nlu" / "dev" / f"{name}.yml").read_text(encoding="utf-8"))
         block = next(b for b in data["nlu"] if b["intent"] == "crisis")
         for line in block["examples"].strip().splitlines():
             message = line.strip()[2:]

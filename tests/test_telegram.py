@@ -23,6 +23,7 @@ import requests
 from aiohttp import web
 from sqlalchemy import create_engine, text
 
+from bot.channels.safety_net import crisis_reply
 from bot.channels.telegram import LongPayloads, keyboard, split_text
 from bot.commands import COMMANDS, command_list
 from bot.content import telegram_text
@@ -227,6 +228,7 @@ SCRIPT = {
     "lang": [{"text": ("Een zin over verbinding. " * 200).strip()}],
     "groep": [{"text": "Welke groep?", "buttons": [{"title": "Amsterdam-Noord", "payload": LONG_PAYLOAD}]}],
     "stil": [],
+    "ik wil niet meer leven": [],  # Rasa says nothing (an action failed) to crisis language
 }
 
 
@@ -353,6 +355,19 @@ def test_slow_rasa_gets_the_kind_unavailable_message(scripted_bridge: Bridge) ->
 def test_no_reply_from_rasa_counts_as_unavailable(scripted_bridge: Bridge) -> None:
     scripted_bridge.telegram.send_text(3006, "stil")
     scripted_bridge.reply(3006, telegram_text("unavailable", "nl"), timeout=30)
+
+
+def test_crisis_language_gets_the_helplines_even_when_rasa_says_nothing(scripted_bridge: Bridge) -> None:
+    scripted_bridge.telegram.send_text(3010, "ik wil niet meer leven")
+    call = scripted_bridge.reply(3010, crisis_reply("ik wil niet meer leven", "nl")[:40], timeout=30)
+    assert call.text == crisis_reply("ik wil niet meer leven", "nl")
+
+
+def test_words_after_a_command_are_never_dropped(scripted_bridge: Bridge, scripted: ScriptedRasa) -> None:
+    scripted_bridge.telegram.send_text(3011, "/help ik wil niet meer leven")
+    scripted_bridge.reply(3011, crisis_reply("ik wil niet meer leven", "nl")[:40], timeout=30)
+    bodies = [body["message"] for body in scripted.received if body["sender"] == "telegram:3011"]
+    assert bodies == ["ik wil niet meer leven"]
 
 
 def test_server_errors_are_retried_with_backoff(scripted_bridge: Bridge) -> None:

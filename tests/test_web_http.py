@@ -9,6 +9,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from bot import content
+from bot.channels.safety_net import crisis_reply
 from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, rasa_text, reply_for_widget
 from bot.content import helplines
 from tests.conftest import Servers, free_port
@@ -142,6 +144,14 @@ def test_rasa_unreachable_is_503_with_a_kind_reason(offline: WebServer) -> None:
     assert "isn't lost" in en["reason"]
 
 
+def test_rasa_down_still_answers_crisis_language_with_the_helplines(offline: WebServer) -> None:
+    for message, language in (("ik wil dood", "nl"), ("I want to kill myself", "en")):
+        response = post_chat(offline, {"conversation_id": conversation_id(), "message": message, "language": language})
+        assert response.status_code == 200
+        assert response.json()["messages"] == [{"text": crisis_reply(message, language)}]
+    assert content.helplines()["crisis"]["chat_url"] in crisis_reply("I want to kill myself", "en")
+
+
 # ---- routes ----
 
 def test_unknown_api_route_is_json_404(offline: WebServer) -> None:
@@ -223,6 +233,13 @@ def test_cors_preflight_for_widgets_on_other_sites(offline: WebServer) -> None:
         ("/onbekend", "onbekend"),
         ("/hulp bij iets", "hulp bij iets"),
         ("//crisis", "crisis"),
+        ("/\t/crisis", "crisis"),
+        ("/\n/delete_my_data", "delete_my_data"),
+        ('/\xa0/greet{"x": 1}', 'greet{"x": 1}'),
+        ("/help I want to kill myself", "I want to kill myself"),
+        ("/help ik voel me vandaag zo alleen", "ik voel me vandaag zo alleen"),
+        ("/oefening graag", "/request_exercise"),
+        ("/taal en", '/switch_language{"language": "en"}'),
         ('/switch_language{"language": "en"}', 'switch_language{"language": "en"}'),
     ],
 )

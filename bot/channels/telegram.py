@@ -27,7 +27,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
-from bot.commands import ALIASES, COMMANDS, command_list, command_payload
+from bot.channels.safety_net import crisis_reply, warm_up
+from bot.commands import ALIASES, COMMANDS, command_list, command_payload, plain_text
 from bot.content import telegram_text
 from bot.language import language_from_locale
 from bot.settings import Settings, get_settings
@@ -48,8 +49,8 @@ T = TypeVar("T")
 
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A typed message goes to Rasa as it is."""
-    await converse(update, context, update.effective_message.text)
+    """A typed message goes to Rasa as words (never as a raw intent, whatever it starts with)."""
+    await converse(update, context, plain_text(update.effective_message.text))
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,8 +135,10 @@ async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     else:
         if not replies:
             logger.warning("Rasa answered with nothing (is the action server down?)")
-    if not replies:
-        return [{"text": telegram_text("unavailable", await language_of(update, context))}]
+    if not replies:  # never silence; crisis language gets the helplines even now
+        language = await language_of(update, context)
+        rescue = crisis_reply(message, language)
+        return [{"text": rescue or telegram_text("unavailable", language)}]
     return replies
 
 
@@ -310,6 +313,7 @@ async def close_rasa(application: Application) -> None:
 
 
 def build_application(settings: Settings) -> Application:
+    warm_up()  # the crisis phrase net, ready before the first message
     application = (
         Application.builder()
         .token(settings.telegram_bot_token)

@@ -15,7 +15,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 from aiohttp import web
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
-from bot.commands import command_payload
+from bot.channels.safety_net import crisis_reply, warm_up
+from bot.commands import command_payload, plain_text
 from bot.content import channel_text, helplines
 from bot.language import language_from_locale
 from bot.settings import get_settings
@@ -69,8 +70,7 @@ def rasa_text(body: Dict[str, Any]) -> str:
     if len(text) > MAX_MESSAGE_CHARS:
         raise BadRequest("message_too_long", status=413)
     if text.startswith("/"):
-        # Known commands become their intent; anything else goes as plain words, never as a raw intent.
-        text = command_payload(text) or text.lstrip("/ ").strip()
+        text = command_payload(text) or plain_text(text).strip()
         if not text:
             raise BadRequest("empty_message")
     return text
@@ -121,7 +121,12 @@ async def chat(request: web.Request) -> web.Response:
         replies = await request.app[RASA_CLIENT].send(f"web:{conversation_id}", text, metadata)
     except RasaUnavailable as error:
         logger.warning("Rasa unavailable: %s", error)
-        return error_response("rasa_unavailable", 503, language)
+        replies = []
+    if not replies:  # down, or an action failed and Rasa said nothing: never silence, and crisis help always
+        rescue = crisis_reply(text, language)
+        if rescue is None:
+            return error_response("rasa_unavailable", 503, language)
+        return web.json_response({"conversation_id": conversation_id, "messages": [{"text": rescue}]})
     messages: List[Dict[str, Any]] = [shown for shown in map(reply_for_widget, replies) if shown]
     return web.json_response({"conversation_id": conversation_id, "messages": messages})
 
@@ -196,6 +201,7 @@ def create_app(rasa_url: Optional[str] = None) -> web.Application:
     app = web.Application(middlewares=[cors_and_errors], client_max_size=MAX_BODY_BYTES)
     app[RASA_URL] = rasa_url or get_settings().rasa_url
     app.cleanup_ctx.append(_rasa_client)
+    app.on_startup.append(_warm_up_safety_net)
     app.router.add_get("/", static("index.html", "text/html"))
     app.router.add_get("/favicon.svg", static("favicon.svg", "image/svg+xml"))
     app.router.add_get("/demo.js", static("demo.js", "text/javascript"))
@@ -206,6 +212,10 @@ def create_app(rasa_url: Optional[str] = None) -> web.Application:
     app.router.add_get("/api/helplines", get_helplines)
     app.router.add_get("/api/health", health)
     return app
+
+
+async def _warm_up_safety_net(app: web.Application) -> None:
+    warm_up()
 
 
 def main() -> None:

@@ -53,8 +53,8 @@ def helplines(content_dir: Optional[Path] = None) -> Dict[str, Any]:
     return data
 
 
-def helpline_slots() -> Dict[str, str]:
-    """Slot values that responses use to show helplines (`{crisis_phone}` etc.)."""
+def helpline_values() -> Dict[str, str]:
+    """Values that responses use to show helplines (`{crisis_phone}` etc.), filled in by `bot.nlg`."""
     lines = helplines()
     return {
         "crisis_name": str(lines["crisis"]["name"]),
@@ -66,6 +66,18 @@ def helpline_slots() -> Dict[str, str]:
         "listening_phone": str(lines["listening"]["phone"]),
         "listening_url": str(lines["listening"]["url"]),
     }
+
+
+@lru_cache(maxsize=None)
+def life_events(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, List[str]]]:
+    """Phrases per life event and language (`life_events.yml`)."""
+    data = _load("life_events.yml", content_dir)
+    for event, phrases in data.items():
+        for lang in LANGUAGES:
+            listed = (phrases or {}).get(lang)
+            if not isinstance(listed, list) or not listed or not all(isinstance(p, str) and p.strip() for p in listed):
+                raise ContentError(f"life_events.yml: '{event}' needs a list of '{lang}' phrases")
+    return {event: {lang: [p.strip() for p in phrases[lang]] for lang in LANGUAGES} for event, phrases in data.items()}
 
 
 @lru_cache(maxsize=None)

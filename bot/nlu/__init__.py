@@ -1,1 +1,1 @@
-"""Language processing pieces: the blank Dutch spaCy pipeline and the crisis safety net."""
+"""Language processing pieces: the blank Dutch spaCy pipeline, phrase lists, the crisis guard, life events."""

@@ -1,73 +1,26 @@
-"""Deterministic crisis safety net: a classifier can miss, a phrase list cannot.
+"""Crisis safety in the NLU pipeline: a phrase net that cannot miss what it lists, and a trained detector.
 
-Runs after the intent classifiers. When a message contains an explicit crisis phrase from
-`bot/content/crisis_phrases.yml` (nl + en), the intent becomes `crisis` with confidence 1.0.
-When the classifier is unsure (the FallbackClassifier fired) and `crisis` is among its top guesses,
-the guard also chooses `crisis`: when in doubt, the safe answer is the one with 113 in it.
-Matching uses spaCy's `Matcher` on lower-cased, accent-free tokens and on Dutch lemmas.
+Runs after the intent classifiers.
+- A message with an explicit crisis phrase from `bot/content/crisis_phrases.yml` becomes `crisis`.
+- A message the crisis detector (`bot/nlu/crisis_detector.py`, trained on `data/safety/`) scores at or
+  above `threshold` becomes `crisis`: it was trained on far more crisis wording and look-alikes than
+  the intent classifier sees.
+- When the classifier alone says `crisis` but the detector scores it below `veto_threshold` and no
+  phrase matches, the next intent is used instead (a tax question is not a crisis).
+Every message gets `crisis_score` in the parse result, so evaluations can see the detector's view.
 """
 from __future__ import annotations
 
-import unicodedata
-from typing import Any, Dict, Iterable, List, Optional, Text
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
 
-import spacy
-from spacy.language import Language
-from spacy.matcher import Matcher
+from bot.nlu.crisis_detector import CrisisDetector, read_safety_data
+from bot.nlu.crisis_net import CRISIS_INTENT, CrisisMatcher, load_matcher
 
-from bot import content
-
-CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"
-GAP = "..."
-MAX_GAP_WORDS = 3
+DETECTOR_FILE = "crisis_detector.joblib"
 
-
-def normalise(text: str) -> str:
-    """Lower case without accents, with typographic apostrophes made plain."""
-    text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-class CrisisMatcher:
-    """Finds explicit crisis phrases in free text."""
-
-    def __init__(self, nlp: Language, phrases: Iterable[str]) -> None:
-        self.nlp = nlp
-        self.matcher = Matcher(nlp.vocab)
-        for index, phrase in enumerate(phrases):
-            words = normalise(phrase).replace(GAP, f" {GAP} ").split()
-            if not words or all(word == GAP for word in words):
-                continue
-            self.matcher.add(f"crisis_{index}", self._patterns(words))
-
-    def _patterns(self, words: List[str]) -> List[List[Dict[str, Any]]]:
-        by_lower: List[Dict[str, Any]] = []
-        by_lemma: List[Dict[str, Any]] = []
-        for word in words:
-            if word == GAP:
-                gap = [{"OP": "?"}] * MAX_GAP_WORDS
-                by_lower += gap
-                by_lemma += gap
-                continue
-            for token in self.nlp(word):
-                by_lower.append({"LOWER": token.lower_})
-                by_lemma.append({"LEMMA": token.lemma_})
-        return [by_lower, by_lemma]
-
-    def matches(self, text: Optional[str]) -> bool:
-        if not text or text.startswith("/"):
-            return False
-        return bool(self.matcher(self.nlp(normalise(text))))
-
-
-def load_matcher(spacy_model: str) -> CrisisMatcher:
-    phrases = content.crisis_phrases()
-    return CrisisMatcher(spacy.load(spacy_model), phrases["nl"] + phrases["en"])
-
-
-try:  # the Rasa component; the matcher above stays usable without Rasa's graph machinery
+try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph machinery
     from rasa.engine.graph import ExecutionContext, GraphComponent
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
     from rasa.engine.storage.resource import Resource
@@ -76,17 +29,32 @@ try:  # the Rasa component; the matcher above stays usable without Rasa's graph 
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+    @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
     class CrisisGuard(GraphComponent):
-        """Forces the `crisis` intent on explicit crisis phrases."""
+        """Chooses `crisis` on a listed phrase or a confident detector; vetoes a lone classifier guess."""
 
         @staticmethod
         def get_default_config() -> Dict[Text, Any]:
-            return {"spacy_model": "models/spacy/nl_blank", "uncertain_crisis_threshold": 0.3}
+            return {
+                "spacy_model": "models/spacy/nl_blank",
+                "safety_data": "data/safety",
+                "threshold": 0.5,
+                "veto_threshold": 0.05,
+            }
 
-        def __init__(self, matcher: CrisisMatcher, uncertain_crisis_threshold: float = 0.3) -> None:
+        def __init__(
+            self,
+            config: Dict[Text, Any],
+            matcher: CrisisMatcher,
+            detector: Optional[CrisisDetector] = None,
+            model_storage: Optional[ModelStorage] = None,
+            resource: Optional[Resource] = None,
+        ) -> None:
+            self.config = {**self.get_default_config(), **config}
             self.matcher = matcher
-            self.uncertain_crisis_threshold = uncertain_crisis_threshold
+            self.detector = detector
+            self._model_storage = model_storage
+            self._resource = resource
 
         @classmethod
         def create(
@@ -96,35 +64,69 @@ try:  # the Rasa component; the matcher above stays usable without Rasa's graph 
             resource: Resource,
             execution_context: ExecutionContext,
         ) -> "CrisisGuard":
-            return cls(load_matcher(config["spacy_model"]), config["uncertain_crisis_threshold"])
+            return cls(config, load_matcher(config["spacy_model"]), None, model_storage, resource)
+
+        @classmethod
+        def load(
+            cls,
+            config: Dict[Text, Any],
+            model_storage: ModelStorage,
+            resource: Resource,
+            execution_context: ExecutionContext,
+            **kwargs: Any,
+        ) -> "CrisisGuard":
+            matcher = load_matcher(config["spacy_model"])
+            with model_storage.read_from(resource) as folder:
+                detector = CrisisDetector.load(Path(folder) / DETECTOR_FILE, matcher.lemmas)
+            return cls(config, matcher, detector, model_storage, resource)
+
+        def train(self, training_data: TrainingData) -> Resource:
+            crisis, calm = read_safety_data(Path(self.config["safety_data"]))
+            texts = crisis + calm
+            labels = [True] * len(crisis) + [False] * len(calm)
+            for example in training_data.intent_examples:
+                if example.get(TEXT):
+                    texts.append(example.get(TEXT))
+                    labels.append(example.get(INTENT) == CRISIS_INTENT)
+            self.detector = CrisisDetector(self.matcher.lemmas).train(texts, labels)
+            assert self._model_storage is not None and self._resource is not None
+            with self._model_storage.write_to(self._resource) as folder:
+                self.detector.save(Path(folder) / DETECTOR_FILE)
+            return self._resource
 
         def process_training_data(self, training_data: TrainingData) -> TrainingData:
             return training_data
 
         def process(self, messages: List[Message]) -> List[Message]:
-            for message in messages:
-                if self.matcher.matches(message.get(TEXT)) or self._unsure_maybe_crisis(message):
-                    self._force_crisis(message)
+            texts = [m.get(TEXT) or "" for m in messages]
+            scores = self._scores(texts)
+            for message, text, score in zip(messages, texts, scores):
+                message.set("crisis_score", round(score, 4), add_to_output=True)
+                if self.matcher.matches(text) or score >= self.config["threshold"]:
+                    self._choose(message, {"name": CRISIS_INTENT, "confidence": 1.0})
+                elif (message.get(INTENT) or {}).get("name") == CRISIS_INTENT and score < self.config["veto_threshold"]:
+                    self._choose(message, self._next_best(message))
             return messages
 
-        def _unsure_maybe_crisis(self, message: Message) -> bool:
-            if (message.get(INTENT) or {}).get("name") != FALLBACK_INTENT:
-                return False
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
-            return any(
-                r.get("name") == CRISIS_INTENT and r.get("confidence", 0) >= self.uncertain_crisis_threshold
-                for r in ranking[:2]
-            )
+        def _scores(self, texts: List[str]) -> List[float]:
+            scored = [i for i, t in enumerate(texts) if t and not t.startswith("/")]
+            scores = [0.0] * len(texts)
+            if self.detector is not None and scored:
+                for i, score in zip(scored, self.detector.probability([texts[i] for i in scored])):
+                    scores[i] = score
+            return scores
 
         @staticmethod
-        def _force_crisis(message: Message) -> None:
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != CRISIS_INTENT]
-            message.set(INTENT, {"name": CRISIS_INTENT, "confidence": 1.0}, add_to_output=True)
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": CRISIS_INTENT, "confidence": 1.0}] + ranking,
-                add_to_output=True,
-            )
+        def _next_best(message: Message) -> Dict[str, Any]:
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            others = [r for r in ranking if r.get("name") not in (CRISIS_INTENT, FALLBACK_INTENT)]
+            return others[0] if others else {"name": FALLBACK_INTENT, "confidence": 1.0}
+
+        @staticmethod
+        def _choose(message: Message, chosen: Dict[str, Any]) -> None:
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != chosen["name"]]
+            message.set(INTENT, chosen, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
 
 except ImportError:  # pragma: no cover - Rasa is always installed in this project's venv
     pass
