@@ -13,6 +13,11 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+# Rasa and the action server share this token (bot/action_server.py refuses calls without it): one per run
+# unless you set your own (a multi-host deployment sets the same one everywhere).
+ifndef ACTION_SERVER_TOKEN
+export ACTION_SERVER_TOKEN := $(shell od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+endif
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 
@@ -49,7 +54,7 @@ run: setup train migrate
 	$(BIN)/honcho start $$($(PY) -m bot processes)
 
 shell: setup train migrate
-	$(PY) -m rasa_sdk --actions actions --port 5055 & actions=$$!; trap "kill $$actions" EXIT; \
+	$(PY) -m bot.action_server --actions actions --port 5055 & actions=$$!; trap "kill $$actions" EXIT; \
 	$(BIN)/rasa shell --model $(MODEL) --endpoints endpoints.yml
 
 test: setup train migrate

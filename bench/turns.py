@@ -112,10 +112,11 @@ def measure(name: str, project: Path, model: Path, turns: List[str], args: argpa
     if with_actions:
         action_port = free_port()
         env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+        env.setdefault("ACTION_SERVER_TOKEN", "bench-token")
         subprocess.run([str(BIN / "alembic"), "upgrade", "head"], cwd=project, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(subprocess.Popen(
-            [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            [str(BIN / "python"), "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)],
             cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     started = time.monotonic()

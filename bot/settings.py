@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL")
     rasa_timeout: float = Field(30.0, env="RASA_TIMEOUT")
     web_host: str = Field("127.0.0.1", env="WEB_HOST")
+    # The action server answers only Rasa: same token on both sides (endpoints.yml sends it with every call).
+    action_server_token: Optional[str] = Field(None, env="ACTION_SERVER_TOKEN")
+    action_server_host: str = Field("127.0.0.1", env="ACTION_SERVER_HOST")
     web_port: int = Field(8000, env="WEB_PORT")
 
     telegram_bot_token: Optional[str] = Field(None, env="TELEGRAM_BOT_TOKEN")

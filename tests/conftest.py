@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
+import yaml
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +121,7 @@ def start_servers(var_dir: Path, with_actions: bool = True) -> Servers:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "LICHTPUNT_VAR_DIR": str(var_dir),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "ACTION_SERVER_TOKEN": uuid.uuid4().hex,
         "DATABASE_URL": "",
         "TRACKER_STORE_URL": "",
     }
@@ -134,7 +136,7 @@ def start_servers(var_dir: Path, with_actions: bool = True) -> Servers:
         if with_actions:
             running.processes["actions"] = _spawn(
                 "actions",
-                [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+                [str(VENV_BIN / "python"), "-m", "bot.action_server", "--actions", "actions", "--port", str(action_port)],
                 env,
                 var_dir,
             )
@@ -164,6 +166,19 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield running
     finally:
         running.stop()
+
+
+RESPONSES: Dict[str, List[Dict[str, Any]]] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def domain_response(name: str, **conditions: str) -> Dict[str, Any]:
+    """The domain's variation of a response whose conditions are exactly these (none: the Dutch default)."""
+    return next(v for v in RESPONSES[name] if {c["name"]: c["value"] for c in v.get("condition", [])} == conditions)
+
+
+def first_sentence(name: str, **conditions: str) -> str:
+    """The start of a response, for tests that wait for it to arrive."""
+    return domain_response(name, **conditions)["text"].split(". ")[0]
 
 
 def texts(replies: List[Dict[str, Any]]) -> str:

@@ -16,7 +16,7 @@ import yaml
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bot.content import helplines
-from tests.conftest import IN_CI, ROOT, Servers
+from tests.conftest import IN_CI, ROOT, Servers, domain_response, first_sentence
 from tests.webserver import WebServer, start_web_server, stop_web_server, web_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,8 +43,8 @@ def first_line(name: str, language: str = "nl") -> str:
 
 GREETING = first_line("utter_greet")
 GREETING_EN = first_line("utter_greet", "en")
-ACKNOWLEDGEMENT = "Wat fijn dat je het me vertelt."
-BOTH_ANSWER = "Dat is veel tegelijk."
+ACKNOWLEDGEMENT = first_sentence("utter_acknowledge_loneliness")
+BOTH_ANSWER = first_sentence("utter_lonely_both")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -142,7 +142,7 @@ def test_loneliness_acknowledged_and_quick_reply_answered(page: Page, web: WebSe
     expect(page.locator(".lp-user").filter(has_text="Allebei")).to_be_visible(timeout=UI_MS)
     expect(bot_says(page, BOTH_ANSWER)).to_be_visible(timeout=BOT_REPLY_MS)
     # Once answered, the old quick replies are gone.
-    expect(page.get_by_role("button", name="Weinig contact, en dat is oké")).to_have_count(0)
+    expect(page.get_by_role("button", name=domain_response("utter_ask_loneliness_kind")["buttons"][1]["title"])).to_have_count(0)
 
 
 def test_html_from_the_user_is_shown_as_text(page: Page, web: WebServer) -> None:

@@ -1,16 +1,17 @@
 """Crisis safety in the NLU pipeline: a phrase net that cannot miss what it lists, and a trained detector.
 
-Runs after the intent classifiers.
-- A message with an explicit crisis phrase from `bot/content/crisis_phrases.yml` becomes `crisis`.
-- A message the crisis detector (`bot/nlu/crisis_detector.py`, trained on `data/safety/`) scores at or
-  above `threshold` becomes `crisis`: it was trained on far more crisis wording and look-alikes than
-  the intent classifier sees.
-- When the classifier alone says `crisis` but the detector scores it below `veto_threshold` and no
-  phrase matches, the next intent is used instead (a tax question is not a crisis).
-Every message gets `crisis_score` in the parse result, so evaluations can see the detector's view.
+Runs after the intent classifiers. A message becomes `crisis` when
+- it contains an explicit crisis phrase of more than one word (`bot/content/crisis_phrases.yml`), or
+- the crisis detector (`bot/nlu/crisis_detector.py`, trained on `data/safety/` and the NLU data) scores it at
+  or above `threshold`, or at or above `unsure_threshold` while no other intent is `confident`, or
+- it names a one-word crisis topic ("zelfmoord", "suicide"), unless the detector scores it below `topic_veto`
+  and another intent is confident: "I'm writing an essay on suicide prevention" is a school question.
+When only the classifier says `crisis` and the detector scores below `veto_threshold`, the next intent is used
+(a tax question is not a crisis). Every message gets `crisis_score` in the parse result.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -38,8 +39,11 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
             return {
                 "spacy_model": "models/spacy/nl_blank",
                 "safety_data": "data/safety",
-                "threshold": 0.5,
-                "veto_threshold": 0.05,
+                "threshold": 0.6,
+                "unsure_threshold": 0.4,
+                "confident": 0.95,
+                "topic_veto": 0.2,
+                "veto_threshold": 0.2,
             }
 
         def __init__(
@@ -55,6 +59,14 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
             self.detector = detector
             self._model_storage = model_storage
             self._resource = resource
+
+        @classmethod
+        def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+            """The safety data is read from disk, not given by Rasa's graph: a change in it must retrain."""
+            digest = hashlib.sha256()
+            for path in sorted(Path(config.get("safety_data", "data/safety")).glob("*.yml")):
+                digest.update(path.name.encode() + path.read_bytes())
+            return digest.hexdigest()
 
         @classmethod
         def create(
@@ -102,11 +114,22 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
             scores = self._scores(texts)
             for message, text, score in zip(messages, texts, scores):
                 message.set("crisis_score", round(score, 4), add_to_output=True)
-                if self.matcher.matches(text) or score >= self.config["threshold"]:
+                if self._is_crisis(message, text, score):
                     self._choose(message, {"name": CRISIS_INTENT, "confidence": 1.0})
                 elif (message.get(INTENT) or {}).get("name") == CRISIS_INTENT and score < self.config["veto_threshold"]:
                     self._choose(message, self._next_best(message))
             return messages
+
+        def _is_crisis(self, message: Message, text: str, score: float) -> bool:
+            config = self.config
+            if self.matcher.explicit(text) or score >= config["threshold"]:
+                return True
+            other_is_sure = self._next_best(message).get("confidence", 0.0) >= config["confident"]
+            if score >= config["unsure_threshold"] and not other_is_sure:
+                return True
+            if self.matcher.matches(text):  # only a one-word topic
+                return not (score < config["topic_veto"] and other_is_sure)
+            return False
 
         def _scores(self, texts: List[str]) -> List[float]:
             scored = [i for i, t in enumerate(texts) if t and not t.startswith("/")]
@@ -120,7 +143,7 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
         def _next_best(message: Message) -> Dict[str, Any]:
             ranking = message.get(INTENT_RANKING_KEY) or []
             others = [r for r in ranking if r.get("name") not in (CRISIS_INTENT, FALLBACK_INTENT)]
-            return others[0] if others else {"name": FALLBACK_INTENT, "confidence": 1.0}
+            return others[0] if others else {"name": FALLBACK_INTENT, "confidence": 0.0}
 
         @staticmethod
         def _choose(message: Message, chosen: Dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 CRISIS_INTENT = "crisis"
+TOPIC = "crisis_topic"  # a one-word phrase ("zelfmoord", "suicide"): also how an essay or a news item talks
 
 
 def _phrases() -> List[str]:
@@ -27,10 +28,17 @@ class CrisisMatcher(PhraseMatcher):
     """Word forms and Dutch lemmas (spaCy): what the NLU pipeline uses."""
 
     def __init__(self, nlp: "Language") -> None:
-        super().__init__(nlp, {CRISIS_INTENT: _phrases()})
+        phrases = _phrases()
+        one_word = [p for p in phrases if len(p.split()) == 1]
+        super().__init__(nlp, {CRISIS_INTENT: [p for p in phrases if p not in one_word], TOPIC: one_word})
 
     def matches(self, text: Optional[str]) -> bool:
+        """Any listed phrase, one-word topics included, that is not negated ("ik wil niet dood")."""
         return bool(self.labels(text))
+
+    def explicit(self, text: Optional[str]) -> bool:
+        """A listed phrase of more than one word ("ik wil dood", "end my life"), not negated: always crisis."""
+        return CRISIS_INTENT in self.labels(text)
 
 
 def load_matcher(spacy_model: str) -> CrisisMatcher:

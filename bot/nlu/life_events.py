@@ -24,7 +24,7 @@ class LifeEventMatcher(PhraseMatcher):
         spans = self.spans(text)
         if not spans:
             return None
-        label, start, end = max(spans, key=lambda s: (s[2] - s[1], -s[1]))
+        label, start, end, _negated = max(spans, key=lambda s: (s[2] - s[1], -s[1]))
         assert text is not None
         return {"entity": ENTITY, "value": label, "start": start, "end": end, "value_text": text[start:end]}
 

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 GAP = "..."
 MAX_GAP_WORDS = 3
+# A match with one of these inside it (not from the phrase itself) or right before it is negated:
+# "ik wil niet dood", "I don't want to die", "I'm not suicidal".
+NEGATIONS = {"niet", "geen", "nie", "not", "dont", "don't", "n't", "doesnt", "isnt"}  # never "no", "nooit", "never": "i never want to wake up"
+NEGATION_WINDOW = 2
 
 
 def normalise(text: str) -> str:
@@ -32,11 +36,15 @@ class PhraseMatcher:
 
         self.nlp = nlp
         self.matcher = Matcher(nlp.vocab)
+        self._phrase: Dict[str, Tuple[str, frozenset]] = {}  # matcher key -> (label, the phrase's own words)
         for label, phrases in phrases_by_label.items():
-            patterns = [self._patterns(normalise(p).replace(GAP, f" {GAP} ").split()) for p in phrases]
-            patterns = [pattern for pair in patterns if pair for pattern in pair]
-            if patterns:
-                self.matcher.add(label, patterns)
+            for index, phrase in enumerate(phrases):
+                words = normalise(phrase).replace(GAP, f" {GAP} ").split()
+                patterns = self._patterns(words)
+                if patterns:
+                    key = f"{label}#{index}"
+                    self.matcher.add(key, patterns)
+                    self._phrase[key] = (label, frozenset(t.lower_ for w in words for t in nlp(w)))
 
     def _patterns(self, words: List[str]) -> List[List[Dict[str, Any]]]:
         if not words or all(word == GAP for word in words):
@@ -54,22 +62,30 @@ class PhraseMatcher:
                 by_lemma.append({"LEMMA": token.lemma_})
         return [by_lower, by_lemma]
 
-    def spans(self, text: Optional[str]) -> List[Tuple[str, int, int]]:
-        """(label, start, end) character spans of every phrase found, in text order."""
+    def spans(self, text: Optional[str]) -> List[Tuple[str, int, int, bool]]:
+        """(label, start, end, negated) for every phrase found, in text order (character offsets)."""
         if not text or text.startswith("/"):
             return []
         doc = self.nlp(normalise(text))
         found = []
         for match_id, start, end in sorted(self.matcher(doc), key=lambda m: (m[1], m[2])):
+            label, own_words = self._phrase[self.nlp.vocab.strings[match_id]]
+            inside = [t.lower_ for t in doc[start:end] if t.lower_ not in own_words]
+            before = []
+            for token in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
+                if token.is_punct:
+                    break
+                before.append(token.lower_)
+            negated = any(word in NEGATIONS for word in inside + before)
             span = doc[start:end]
-            found.append((self.nlp.vocab.strings[match_id], span.start_char, span.end_char))
+            found.append((label, span.start_char, span.end_char, negated))
         return found
 
-    def labels(self, text: Optional[str]) -> List[str]:
-        """The labels found, in the order they first occur in the text."""
+    def labels(self, text: Optional[str], include_negated: bool = False) -> List[str]:
+        """The labels found, in the order they first occur in the text (negated matches only when asked)."""
         seen: List[str] = []
-        for label, _start, _end in self.spans(text):
-            if label not in seen:
+        for label, _start, _end, negated in self.spans(text):
+            if label not in seen and (include_negated or not negated):
                 seen.append(label)
         return seen
 
