@@ -181,6 +181,11 @@ def first_sentence(name: str, **conditions: str) -> str:
     return domain_response(name, **conditions)["text"].split(". ")[0]
 
 
+def bubbles(text: str) -> List[str]:
+    """How a response arrives: Rasa sends each paragraph (split on a blank line) as a message of its own."""
+    return [part for part in text.strip().split("\n\n") if part]
+
+
 def texts(replies: List[Dict[str, Any]]) -> str:
     """All reply texts of one turn, joined, for assertions."""
     return "\n".join(reply.get("text", "") for reply in replies)

@@ -192,3 +192,24 @@ NOT_YET_ALLOWED = {"utter_subscribe_exercises_soon", "course.yml.enrol_pending.n
 def test_nothing_promises_what_does_not_exist() -> None:
     offenders = [(where, text) for where, text in all_bot_texts() if NOT_YET.search(text) and where not in NOT_YET_ALLOWED]
     assert offenders == []
+
+
+def _story_shapes(folder: Path) -> dict:
+    shapes = {}
+    for path in folder.glob("*.yml"):
+        for story in yaml.safe_load(path.read_text(encoding="utf-8")).get("stories", []):
+            shapes[story["story"]] = tuple(step.get("intent") or step.get("action") for step in story["steps"]
+                                           if "intent" in step or "action" in step)
+    return shapes
+
+
+def test_test_stories_are_not_copies_of_training_stories() -> None:
+    """A test story that repeats a training story step for step proves only that memorisation works."""
+    training = set(_story_shapes(ROOT / "data" / "stories").values())
+    copies = [name for name, shape in _story_shapes(ROOT / "tests" / "stories").items() if shape in training]
+    assert copies == []
+
+
+def test_every_test_story_file_is_one_rasa_reads_as_a_test() -> None:
+    """Rasa only evaluates files whose names start with test_; any other file would be skipped in silence."""
+    assert all(path.name.startswith("test_") for path in (ROOT / "tests" / "stories").glob("*.yml"))

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from bot import content
-from tests.conftest import ROOT, Servers, new_sender, start_servers, texts
+from tests.conftest import ROOT, Servers, bubbles, new_sender, start_servers, texts
 
 RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 
@@ -35,7 +35,7 @@ def test_a_new_conversations_crisis_message_gets_the_numbers_with_the_action_ser
     rasa_without_actions: Servers, message: str, language: str
 ) -> None:
     replies = rasa_without_actions.chat(new_sender(), message)
-    assert texts(replies) == crisis_text(language)
+    assert [r["text"] for r in replies] == bubbles(crisis_text(language))
 
 
 def test_after_the_crisis_reply_the_bot_stays_with_the_action_server_down(rasa_without_actions: Servers) -> None:

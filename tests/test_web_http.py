@@ -7,7 +7,6 @@ from typing import Any, Dict, Iterator
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from bot import content
 from bot.channels.safety_net import crisis_reply
@@ -285,20 +284,16 @@ def test_chat_reaches_the_real_bot(online: WebServer, servers: Servers) -> None:
 
 
 def test_sender_and_language_metadata_reach_the_bot(online: WebServer, servers: Servers) -> None:
-    """The bot records the user as channel "web" with the conversation id, in the widget's language."""
+    """Rasa gets the conversation as sender "web:<conversation id>", with the widget's channel and language."""
     conversation = conversation_id()
     response = post_chat(online, {"conversation_id": conversation, "payload": "/greet", "language": "en-GB"})
     assert response.status_code == 200, response.text
-    assert response.json()["messages"][0]["text"].startswith("Hi, good to have you here.")
-    engine = create_engine(servers.app_database_url)
-    try:
-        with engine.connect() as connection:
-            row = connection.execute(
-                text("SELECT channel, language FROM users WHERE channel_user_id = :id"), {"id": conversation}
-            ).one()
-    finally:
-        engine.dispose()
-    assert tuple(row) == ("web", "en")
+    assert response.json()["messages"][0]["text"] == domain_response("utter_greet", language="en")["text"]
+    tracker = requests.get(f"{servers.rasa_url}/conversations/web:{conversation}/tracker",
+                           params={"token": servers.token}, timeout=10).json()
+    user_events = [event for event in tracker["events"] if event["event"] == "user"]
+    assert len(user_events) == 1
+    assert {k: user_events[0]["metadata"][k] for k in ("channel", "language")} == {"channel": "web", "language": "en"}
 
 
 def test_slash_command_becomes_its_intent(online: WebServer) -> None:
