@@ -114,7 +114,9 @@ def test_huge_body_is_413_not_500(offline: WebServer) -> None:
     assert_refused(post_chat(offline, body), 413, "body_too_large")
 
 
-@pytest.mark.parametrize("bad_id", [None, "", "short", "a b c d e f g h", "../../etc/passwd", "x" * 65, 12345678, ["abcdefgh"]])
+@pytest.mark.parametrize(
+    "bad_id", [None, "", "short", "a b c d e f g h", "../../etc/passwd", "x" * 65, 12345678, ["abcdefgh"], "abcdefgh12\n"]
+)
 def test_bad_conversation_id_is_400(offline: WebServer, bad_id: Any) -> None:
     body: Dict[str, Any] = {"message": "hallo"}
     if bad_id is not None:
@@ -141,6 +143,13 @@ def test_rasa_unreachable_is_503_with_a_kind_reason(offline: WebServer) -> None:
         "rasa_unavailable",
     )
     assert "isn't lost" in en["reason"]
+
+
+def test_a_lone_surrogate_is_cleaned_not_a_500(online: WebServer) -> None:
+    body = '{"conversation_id": "%s", "message": "hallo \\ud800", "language": "nl"}' % conversation_id()
+    response = requests.post(f"{online.url}/api/chat", data=body, headers={"Content-Type": "application/json"}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"], "the conversation goes on"
 
 
 def test_rasa_down_still_answers_crisis_language_with_the_helplines(offline: WebServer) -> None:

@@ -10,6 +10,11 @@ class RasaUnavailable(Exception):
     """Rasa (or the action server behind it) did not answer in time or answered with an error."""
 
 
+def clean_text(text: str) -> str:
+    """Text that can be sent as UTF-8 JSON: a lone surrogate ("\\ud800", from a broken client) becomes U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 class RasaClient:
     def __init__(self, base_url: str, timeout: float = 30.0, client: Optional[httpx.AsyncClient] = None) -> None:
         self.webhook = base_url.rstrip("/") + "/webhooks/rest/webhook"
@@ -17,7 +22,7 @@ class RasaClient:
 
     async def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """Send one user message; return Rasa's replies (dicts with text, buttons, image, ...)."""
-        payload: Dict[str, Any] = {"sender": sender, "message": text, "metadata": metadata or {}}
+        payload: Dict[str, Any] = {"sender": sender, "message": clean_text(text), "metadata": metadata or {}}
         try:
             response = await self._client.post(self.webhook, json=payload)
         except httpx.HTTPError as error:

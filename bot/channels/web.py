@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "web_static"
 MAX_MESSAGE_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
-CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # always fullmatch: "$" would let a trailing newline in
 # A quick-reply payload as Rasa sends it: "/intent" with optional JSON entities, e.g. /switch_language{"language": "en"}
 BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?$")
 
@@ -110,7 +110,7 @@ async def chat(request: web.Request) -> web.Response:
         return error_response("not_an_object", 400, get_settings().default_language)
     language = _language(body.get("language"))
     conversation_id = body.get("conversation_id")
-    if not isinstance(conversation_id, str) or not CONVERSATION_ID.match(conversation_id):
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
         return error_response("bad_conversation_id", 400, language)
     try:
         text = rasa_text(body)
