@@ -7,15 +7,14 @@ Three bridges run as `python -m bot.channels.telegram`, each with its own fake T
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import aiohttp
 import pytest
@@ -28,6 +27,7 @@ from bot.channels.telegram import LongPayloads, keyboard, split_text
 from bot.commands import COMMANDS, command_list
 from bot.content import telegram_text
 from tests.conftest import ROOT, Servers, domain_response, first_sentence, free_port, migrate, stop_process
+from tests.fake_rasa import ScriptedRasa
 from tests.fake_telegram import STICKER, BackgroundServer, Call, FakeTelegram
 
 pytestmark = pytest.mark.timeout(600)
@@ -152,33 +152,6 @@ class RasaProxy:
                 return web.Response(body=await answer.read(), status=answer.status, content_type="application/json")
 
 
-@dataclass
-class ScriptedRasa:
-    """A stand-in for Rasa's REST channel that answers from a script and remembers what it got."""
-
-    script: Dict[str, List[Dict[str, Any]]]
-    delay: Dict[str, float] = field(default_factory=dict)
-    received: List[Dict[str, Any]] = field(default_factory=list)
-    server: Optional[BackgroundServer] = None
-
-    def start(self) -> "ScriptedRasa":
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._answer)
-        self.server = BackgroundServer(app).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.port}"
-
-    async def _answer(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.received.append(body)
-        await asyncio.sleep(self.delay.get(body["message"], 0))
-        return web.json_response(self.script.get(body["message"], [{"text": f"echo: {body['message']}"}]))
-
-
 # ---- fixtures ----
 
 
@@ -230,6 +203,9 @@ SCRIPT = {
     "groep": [{"text": "Welke groep?", "buttons": [{"title": "Amsterdam-Noord", "payload": LONG_PAYLOAD}]}],
     "stil": [],
     "ik wil niet meer leven": [],  # Rasa says nothing (an action failed) to crisis language
+    "kapot": (500, "Internal Server Error"),
+    "geen json": (200, "<html>not json</html>"),
+    "verkeerde vorm": (200, '{"text": "a dict, not a list"}'),
 }
 
 
@@ -369,6 +345,13 @@ def test_words_after_a_command_are_never_dropped(scripted_bridge: Bridge, script
     scripted_bridge.reply(3011, crisis_reply("ik wil niet meer leven", "nl")[:40], timeout=30)
     bodies = [body["message"] for body in scripted.received if body["sender"] == "telegram:3011"]
     assert bodies == ["ik wil niet meer leven"]
+
+
+@pytest.mark.parametrize("message, chat", [("kapot", 3012), ("geen json", 3013), ("verkeerde vorm", 3014)])
+def test_a_broken_answer_from_rasa_gets_the_kind_unavailable_message(scripted_bridge: Bridge, message: str, chat: int) -> None:
+    scripted_bridge.telegram.send_text(chat, message)
+    call = scripted_bridge.reply(chat, telegram_text("unavailable", "nl"), timeout=30)
+    assert call.text == telegram_text("unavailable", "nl")
 
 
 def test_server_errors_are_retried_with_backoff(scripted_bridge: Bridge) -> None:

@@ -13,6 +13,7 @@ from bot.channels.safety_net import crisis_reply
 from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, rasa_text, reply_for_widget
 from bot.content import helplines
 from tests.conftest import Servers, domain_response, free_port
+from tests.fake_rasa import ScriptedRasa
 from tests.webserver import WebServer, web_server
 
 
@@ -30,6 +31,28 @@ def online(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     log = tmp_path_factory.mktemp("web") / "web.log"
     with web_server(servers.rasa_url, log, servers.env) as server:
         yield server
+
+
+BROKEN = {
+    "stil": [],  # an action failed and Rasa said nothing
+    "ik wil niet meer leven": [],
+    "kapot": (500, "Internal Server Error"),
+    "geen json": (200, "<html>not json</html>"),
+    "verkeerde vorm": (200, '{"text": "a dict, not a list"}'),
+}
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """The web server in front of a stand-in Rasa that answers badly on purpose."""
+    rasa = ScriptedRasa(BROKEN).start()
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    try:
+        with web_server(rasa.url, log) as server:
+            yield server
+    finally:
+        assert rasa.server is not None
+        rasa.server.stop()
 
 
 def conversation_id() -> str:
@@ -150,6 +173,18 @@ def test_a_lone_surrogate_is_cleaned_not_a_500(online: WebServer) -> None:
     response = requests.post(f"{online.url}/api/chat", data=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert response.status_code == 200, response.text
     assert response.json()["messages"], "the conversation goes on"
+
+
+@pytest.mark.parametrize("message", ["stil", "kapot", "geen json", "verkeerde vorm"])
+def test_a_silent_or_broken_rasa_gets_a_kind_503_never_an_empty_200(scripted: WebServer, message: str) -> None:
+    data = assert_refused(post_chat(scripted, {"conversation_id": conversation_id(), "message": message}), 503, "rasa_unavailable")
+    assert data["reason"] == content.channel_text("web", "rasa_unavailable", "nl")
+
+
+def test_a_silent_rasa_still_answers_crisis_language(scripted: WebServer) -> None:
+    response = post_chat(scripted, {"conversation_id": conversation_id(), "message": "ik wil niet meer leven"})
+    assert response.status_code == 200
+    assert response.json()["messages"] == [{"text": crisis_reply("ik wil niet meer leven", "nl")}]
 
 
 def test_rasa_down_still_answers_crisis_language_with_the_helplines(offline: WebServer) -> None:
