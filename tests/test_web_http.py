@@ -10,7 +10,7 @@ import requests
 
 from bot import content
 from bot.channels.safety_net import crisis_reply
-from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, rasa_text, reply_for_widget
+from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, OfferedPayloads, rasa_text, reply_for_widget
 from bot.content import helplines
 from tests.conftest import Servers, domain_response, free_port
 from tests.fake_rasa import ScriptedRasa
@@ -299,9 +299,27 @@ def test_only_what_the_widget_shows_is_passed_on() -> None:
     assert reply_for_widget("not a dict") is None
 
 
-def test_button_payload_is_passed_as_it_is() -> None:
-    assert rasa_text({"payload": "/express_loneliness"}) == "/express_loneliness"
-    assert rasa_text({"payload": '/switch_language{"language": "en"}'}) == '/switch_language{"language": "en"}'
+def test_an_offered_button_payload_is_passed_as_it_is() -> None:
+    memory = OfferedPayloads()
+    memory.remember("c1", [{"text": "Vraag", "buttons": [{"title": "Allebei", "payload": "/answer_both"}]}])
+    assert rasa_text({"payload": "/answer_both"}, memory.offered("c1")) == "/answer_both"
+    assert rasa_text({"payload": '/switch_language{"language": "en"}'}, memory.offered("c1")) == '/switch_language{"language": "en"}'
+    assert rasa_text({"payload": "/greet"}, memory.offered("c1")) == "/greet"
+
+
+@pytest.mark.parametrize("forged, sent", [("/crisis", "crisis"), ("/answer_both", "answer_both"), ('/greet{"a": 1}', 'greet{"a": 1}')])
+def test_a_payload_nobody_offered_goes_as_words_not_as_an_intent(forged: str, sent: str) -> None:
+    memory = OfferedPayloads()
+    memory.remember("c1", [{"text": "Vraag", "buttons": [{"title": "Ja", "payload": "/affirm"}]}])
+    assert rasa_text({"payload": forged}, memory.offered("c1")) == sent
+    assert rasa_text({"payload": forged}, memory.offered("another conversation")) == sent
+
+
+def test_the_payload_memory_is_bounded() -> None:
+    memory = OfferedPayloads(limit=2)
+    for name in ("a", "b", "c"):
+        memory.remember(name, [{"buttons": [{"title": "x", "payload": f"/{name}"}]}])
+    assert "/a" not in memory.offered("a") and "/c" in memory.offered("c")
 
 
 def test_only_a_slash_is_empty() -> None:

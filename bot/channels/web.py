@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set
 
 from aiohttp import web
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.channels.safety_net import crisis_reply, warm_up
-from bot.commands import command_payload, plain_text
+from bot.commands import COMMANDS, command_payload, plain_text
 from bot.content import channel_text, helplines
-from bot.language import language_from_locale
+from bot.language import LANGUAGES, language_from_locale
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -51,15 +52,47 @@ def _language(value: Any) -> str:
     return language_from_locale(value if isinstance(value, str) else None) or get_settings().default_language
 
 
-def rasa_text(body: Dict[str, Any]) -> str:
-    """What to send to Rasa: a checked button payload, or typed text (slash commands become intents)."""
+# Payloads the widget sends by itself (start, language switch) and the slash commands' intents.
+ALWAYS_ACCEPTED = {"/greet", *(f'/switch_language{{"language": "{lang}"}}' for lang in LANGUAGES)} | {
+    entry[0] for entry in COMMANDS.values()
+}
+
+
+class OfferedPayloads:
+    """The button payloads each conversation's last bot turn offered (bounded, most recent conversations kept)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._offered: "OrderedDict[str, Set[str]]" = OrderedDict()
+
+    def remember(self, conversation_id: str, messages: List[Dict[str, Any]]) -> None:
+        self._offered[conversation_id] = {b["payload"] for m in messages for b in m.get("buttons", [])}
+        self._offered.move_to_end(conversation_id)
+        while len(self._offered) > self.limit:
+            self._offered.popitem(last=False)
+
+    def offered(self, conversation_id: str) -> Set[str]:
+        return ALWAYS_ACCEPTED | self._offered.get(conversation_id, set())
+
+
+OFFERED = web.AppKey("offered_payloads", OfferedPayloads)
+
+
+def rasa_text(body: Dict[str, Any], offered: Optional[Set[str]] = None) -> str:
+    """What to send to Rasa: a button payload the bot offered, or typed text (slash commands become intents).
+
+    A payload nobody offered ("/crisis", "/delete_my_data" forged by hand) is not passed on as an intent: its
+    words go to Rasa as plain text, like anything typed.
+    """
     message, payload = body.get("message"), body.get("payload")
     if message is not None and payload is not None:
         raise BadRequest("message_and_payload")
     if payload is not None:
         if not isinstance(payload, str) or not BUTTON_PAYLOAD.match(payload):
             raise BadRequest("bad_payload")
-        return payload
+        if payload in (ALWAYS_ACCEPTED if offered is None else offered):
+            return payload
+        return plain_text(payload).strip() or "/greet"
     if message is None:
         raise BadRequest("empty_message")
     if not isinstance(message, str):
@@ -112,8 +145,9 @@ async def chat(request: web.Request) -> web.Response:
     conversation_id = body.get("conversation_id")
     if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
         return error_response("bad_conversation_id", 400, language)
+    memory = request.app[OFFERED]
     try:
-        text = rasa_text(body)
+        text = rasa_text(body, memory.offered(conversation_id))
     except BadRequest as refused:
         return error_response(refused.code, refused.status, language)
     metadata = {"channel": "web", "language": language}
@@ -128,6 +162,7 @@ async def chat(request: web.Request) -> web.Response:
             return error_response("rasa_unavailable", 503, language)
         return web.json_response({"conversation_id": conversation_id, "messages": [{"text": rescue}]})
     messages: List[Dict[str, Any]] = [shown for shown in map(reply_for_widget, replies) if shown]
+    memory.remember(conversation_id, messages)
     return web.json_response({"conversation_id": conversation_id, "messages": messages})
 
 
@@ -200,6 +235,7 @@ def create_app(rasa_url: Optional[str] = None) -> web.Application:
     """The web application; `rasa_url` defaults to the settings (RASA_URL)."""
     app = web.Application(middlewares=[cors_and_errors], client_max_size=MAX_BODY_BYTES)
     app[RASA_URL] = rasa_url or get_settings().rasa_url
+    app[OFFERED] = OfferedPayloads()
     app.cleanup_ctx.append(_rasa_client)
     app.on_startup.append(_warm_up_safety_net)
     app.router.add_get("/", static("index.html", "text/html"))
