@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -107,10 +108,11 @@ def _spawn(name: str, args: List[str], env: Dict[str, str], log_dir: Path) -> su
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def start_servers(var_dir: Path, with_actions: bool = True) -> Servers:
+def start_servers(var_dir: Path, with_actions: bool = True, database_url: str = "") -> Servers:
     """Rasa (REST channel, HTTP API with a token) and, unless told otherwise, the action server, on free ports.
 
     Without actions, Rasa's action endpoint points at a port where nothing listens: the action server is down.
+    With a `database_url`, the application database and Rasa's tracker store live there (else SQLite in var_dir).
     """
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
@@ -122,10 +124,10 @@ def start_servers(var_dir: Path, with_actions: bool = True) -> Servers:
         "LICHTPUNT_VAR_DIR": str(var_dir),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
         "ACTION_SERVER_TOKEN": uuid.uuid4().hex,
-        "DATABASE_URL": "",
+        "DATABASE_URL": database_url,
         "TRACKER_STORE_URL": "",
     }
-    migrate(f"sqlite:///{var_dir / 'lichtpunt.db'}")
+    migrate(database_url or f"sqlite:///{var_dir / 'lichtpunt.db'}")
     running = Servers(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
@@ -208,14 +210,9 @@ def _postgres_available() -> Optional[str]:
         return str(error).splitlines()[0]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, migrated to head: a temporary SQLite file or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-        migrate(url)
-        yield url
-        return
+@contextmanager
+def fresh_postgres_database(migrated: bool = True) -> Iterator[str]:
+    """A new, empty PostgreSQL database (migrated to head unless told otherwise), dropped afterwards."""
     problem = _postgres_available()
     if problem:
         if IN_CI:
@@ -227,9 +224,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, migrated to head: a temporary SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        migrate(url)
+        yield url
+        return
+    with fresh_postgres_database() as url:
+        yield url

@@ -1,0 +1,43 @@
+"""Rasa's tracker store on PostgreSQL (bot/tracker_store.py): a real conversation's events land there, in order."""
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import Servers, domain_response, fresh_postgres_database, new_sender, start_servers
+
+
+@pytest.fixture(scope="module")
+def on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    with fresh_postgres_database() as url:
+        running = start_servers(tmp_path_factory.mktemp("var-postgres"), database_url=url)
+        try:
+            yield running, url
+        finally:
+            running.stop()
+
+
+def test_a_conversation_is_stored_in_postgresql(on_postgres: tuple) -> None:
+    servers, url = on_postgres
+    servers: Servers
+    sender = new_sender()
+    first = servers.chat(sender, "ik voel me eenzaam")
+    assert first[0]["text"] == domain_response("utter_acknowledge_loneliness")["text"]
+    second = servers.chat(sender, "/answer_both")
+    assert second[0]["text"] == domain_response("utter_lonely_both")["text"]
+
+    engine = create_engine(url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT type_name, intent_name, action_name FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": sender},
+        ).all()
+        profile = connection.execute(
+            text("SELECT channel, language FROM users WHERE channel_user_id = :id"), {"id": sender.split(":", 1)[1]}
+        ).one()
+    engine.dispose()
+    said = [intent for kind, intent, _ in rows if kind == "user"]
+    done = [action for kind, _, action in rows if kind == "action"]
+    assert said == ["express_loneliness", "answer_both"]
+    assert done.index("utter_acknowledge_loneliness") < done.index("utter_ask_loneliness_kind") < done.index("utter_lonely_both")
+    assert tuple(profile) == ("web", "nl"), "the application database is the same PostgreSQL"
