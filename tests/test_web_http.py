@@ -147,7 +147,7 @@ def test_bad_conversation_id_is_400(offline: WebServer, bad_id: Any) -> None:
     assert_refused(post_chat(offline, body), 400, "bad_conversation_id")
 
 
-@pytest.mark.parametrize("payload", ["hallo", "<script>alert(1)</script>", "/greet\n/crisis", "/", 7, "/x{" + "a" * 300 + "}"])
+@pytest.mark.parametrize("payload", ["hallo", "<script>alert(1)</script>", "/greet\n/crisis", "/affirm\n", "/", 7, "/x{" + "a" * 300 + "}"])
 def test_bad_button_payload_is_400(offline: WebServer, payload: Any) -> None:
     assert_refused(post_chat(offline, {"conversation_id": conversation_id(), "payload": payload}), 400, "bad_payload")
 

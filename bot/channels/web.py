@@ -29,7 +29,7 @@ MAX_MESSAGE_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # always fullmatch: "$" would let a trailing newline in
 # A quick-reply payload as Rasa sends it: "/intent" with optional JSON entities, e.g. /switch_language{"language": "en"}
-BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?$")
+BUTTON_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?")  # fullmatch, as above
 
 RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
 RASA_URL = web.AppKey("rasa_url", str)
@@ -88,11 +88,11 @@ def rasa_text(body: Dict[str, Any], offered: Optional[Set[str]] = None) -> str:
     if message is not None and payload is not None:
         raise BadRequest("message_and_payload")
     if payload is not None:
-        if not isinstance(payload, str) or not BUTTON_PAYLOAD.match(payload):
+        if not isinstance(payload, str) or not BUTTON_PAYLOAD.fullmatch(payload):
             raise BadRequest("bad_payload")
         if payload in (ALWAYS_ACCEPTED if offered is None else offered):
             return payload
-        return plain_text(payload).strip() or "/greet"
+        return plain_text(payload).strip()
     if message is None:
         raise BadRequest("empty_message")
     if not isinstance(message, str):

@@ -114,6 +114,8 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
             scores = self._scores(texts)
             for message, text, score in zip(messages, texts, scores):
                 message.set("crisis_score", round(score, 4), add_to_output=True)
+                if text.startswith("/"):  # a button payload names its intent itself
+                    continue
                 if self._is_crisis(message, text, score):
                     self._choose(message, {"name": CRISIS_INTENT, "confidence": 1.0})
                 elif (message.get(INTENT) or {}).get("name") == CRISIS_INTENT and score < self.config["veto_threshold"]:
@@ -122,12 +124,13 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
 
         def _is_crisis(self, message: Message, text: str, score: float) -> bool:
             config = self.config
-            if self.matcher.explicit(text) or score >= config["threshold"]:
+            phrases = self.matcher.labels(text)  # negated matches ("ik wil niet dood") are left out
+            if CRISIS_INTENT in phrases or score >= config["threshold"]:
                 return True
             other_is_sure = self._next_best(message).get("confidence", 0.0) >= config["confident"]
             if score >= config["unsure_threshold"] and not other_is_sure:
                 return True
-            if self.matcher.matches(text):  # only a one-word topic
+            if phrases:  # only a one-word topic ("zelfmoord")
                 return not (score < config["topic_veto"] and other_is_sure)
             return False
 

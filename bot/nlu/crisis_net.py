@@ -33,12 +33,11 @@ class CrisisMatcher(PhraseMatcher):
         super().__init__(nlp, {CRISIS_INTENT: [p for p in phrases if p not in one_word], TOPIC: one_word})
 
     def matches(self, text: Optional[str]) -> bool:
-        """Any listed phrase, one-word topics included, that is not negated ("ik wil niet dood")."""
-        return bool(self.labels(text))
+        """Any listed phrase, one-word topics included, that is not negated ("ik wil niet dood").
 
-    def explicit(self, text: Optional[str]) -> bool:
-        """A listed phrase of more than one word ("ik wil dood", "end my life"), not negated: always crisis."""
-        return CRISIS_INTENT in self.labels(text)
+        `labels(text)` tells which: CRISIS_INTENT for a phrase of several words, TOPIC for a one-word topic.
+        """
+        return bool(self.labels(text))
 
 
 def load_matcher(spacy_model: str) -> CrisisMatcher:
