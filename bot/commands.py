@@ -11,7 +11,7 @@ import json
 import re
 from typing import Dict, List, Optional, Tuple
 
-from bot.language import requested_language
+from bot.language import LANGUAGES, requested_language
 
 # command -> (intent payload, Dutch description, English description)
 COMMANDS: Dict[str, Tuple[str, str, str]] = {
@@ -41,15 +41,16 @@ def command_payload(text: str) -> Optional[str]:
     """What Rasa gets for a slash command ("/Taal@LichtpuntBot" works too); None when it is no known command."""
     if not text.startswith("/"):
         return None
-    head, _, rest = text[1:].strip().partition(" ")
-    name = head.split("@", 1)[0].lower()
+    parts = text[1:].strip().split(maxsplit=1)  # words may follow after a space, tab or newline
+    name = parts[0].split("@", 1)[0].lower() if parts else ""
+    rest = parts[1] if len(parts) > 1 else ""
     entry = COMMANDS.get(ALIASES.get(name, name))
     if entry is None:
         return None
     rest = rest.strip()
     if not rest:
         return entry[0]
-    wanted = rest.lower() if rest.lower() in ("nl", "en") else requested_language(rest)
+    wanted = rest.lower() if rest.lower() in LANGUAGES else requested_language(rest)
     if entry[0] == "/switch_language" and wanted:
         return "/switch_language" + json.dumps({"language": wanted})
     if _is_crisis(rest) or len(rest.split()) > MAX_ARGUMENT_WORDS:

@@ -280,6 +280,7 @@ def test_cors_preflight_for_widgets_on_other_sites(offline: WebServer) -> None:
         ("/\n/delete_my_data", "delete_my_data"),
         ('/\xa0/greet{"x": 1}', 'greet{"x": 1}'),
         ("/help I want to kill myself", "I want to kill myself"),
+        ("/help\nik wil niet meer leven", "ik wil niet meer leven"),
         ("/help ik voel me vandaag zo alleen", "ik voel me vandaag zo alleen"),
         ("/oefening graag", "/request_exercise"),
         ("/taal en", '/switch_language{"language": "en"}'),
