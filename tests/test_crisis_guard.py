@@ -3,8 +3,8 @@ from pathlib import Path
 from typing import List
 
 import pytest
-import yaml
 
+from bench.nlu_eval import load_examples
 from bot.nlu.crisis_detector import CrisisDetector, read_safety_data
 from bot.nlu.crisis_net import load_matcher
 from tests.conftest import ROOT
@@ -14,22 +14,11 @@ DEV_SETS = ROOT / "tests" / "nlu" / "dev"
 
 
 def examples(path: Path, intent: str) -> List[str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [
-        line.strip()[2:]
-        for block in data["nlu"] if block["intent"] == intent
-        for line in block["examples"].splitlines() if line.strip().startswith("- ")
-    ]
+    return [text for text, labelled in load_examples(path) if labelled == intent]
 
 
 def nlu_training_texts() -> List[tuple]:
-    out = []
-    for path in (ROOT / "data" / "nlu").rglob("*.yml"):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-            for line in block.get("examples", "").splitlines():
-                if line.strip().startswith("- "):
-                    out.append((line.strip()[2:], block["intent"] == "crisis"))
-    return out
+    return [(text, intent == "crisis") for path in (ROOT / "data" / "nlu").rglob("*.yml") for text, intent in load_examples(path)]
 
 
 @pytest.fixture(scope="module")

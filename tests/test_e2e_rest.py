@@ -4,16 +4,7 @@ from sqlalchemy import create_engine, text
 
 from bot import content
 from tests.conftest import ROOT, Servers, bubbles, new_sender, texts
-
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-
-
-def variation(name: str, **conditions: str) -> dict:
-    """The response variation whose conditions are exactly these slot values (none: the Dutch default)."""
-    return next(
-        v for v in RESPONSES[name]
-        if {c["name"]: c["value"] for c in v.get("condition", [])} == conditions
-    )
+from tests.conftest import domain_response as variation
 
 
 def dutch(name: str) -> str:

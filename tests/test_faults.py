@@ -2,20 +2,14 @@
 from typing import Iterator
 
 import pytest
-import yaml
 
 from bot import content
-from tests.conftest import ROOT, Servers, bubbles, new_sender, start_servers, texts
-
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+from tests.conftest import Servers, bubbles, domain_response, new_sender, start_servers, texts
 
 
 def crisis_text(language: str) -> str:
-    variation = next(
-        v for v in RESPONSES["utter_crisis"]
-        if {c["value"] for c in v.get("condition", []) if c["name"] == "language"} == ({"en"} if language == "en" else set())
-    )
-    return variation["text"].format(**content.helpline_values())
+    conditions = {"language": "en"} if language == "en" else {}
+    return domain_response("utter_crisis", **conditions)["text"].format(**content.helpline_values())
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import content
 from bot.nlg import ContentNLG
-from tests.conftest import ROOT
+from tests.conftest import ROOT, domain_response
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
 
 def variation(name: str, **conditions: str) -> str:
-    return next(
-        v["text"] for v in DOMAIN.responses[name]
-        if {c["name"]: c["value"] for c in v.get("condition") or []} == conditions
-    )
+    return domain_response(name, **conditions)["text"]
 
 
 def say(name: str, *events) -> str:
