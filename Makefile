@@ -18,6 +18,10 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 ifndef ACTION_SERVER_TOKEN
 export ACTION_SERVER_TOKEN := $(shell od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 endif
+# Rasa's HTTP API (127.0.0.1 only) lets the scheduled sender start a turn (a daily exercise): one token per run too.
+ifndef RASA_API_TOKEN
+export RASA_API_TOKEN := $(shell od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+endif
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
 

@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 
 from bot.storage import UserStore
 from bot.storage.db import default_engine
+from bot.storage.exercises import ExerciseStore
 
 KNOWN_CHANNELS = ("telegram", "web", "rest", "cmdline")
 
@@ -36,3 +37,7 @@ def identify(tracker: Tracker) -> Tuple[str, str]:
 
 def user_store() -> UserStore:
     return UserStore(default_engine())
+
+
+def exercise_store() -> ExerciseStore:
+    return ExerciseStore(default_engine())

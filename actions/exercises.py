@@ -1,38 +1,357 @@
-"""Positive micro-exercises from bot/content/exercises.yml."""
+"""Daily positive micro-exercises: one now, done / another / later, how it went, and the daily subscription."""
 from __future__ import annotations
 
+import logging
 import random
-from typing import Any, Dict, List, Text
+from datetime import date, datetime
+from typing import Any, Dict, List, Optional, Text
+from zoneinfo import ZoneInfo
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import language_of
+from actions.common import exercise_store, identify, language_of, latest_metadata, user_store
 from bot.content import exercises, message
+from bot.timeparse import format_time, parse_pause_until, parse_time
+
+logger = logging.getLogger(__name__)
+
+REPEAT_AFTER_DAYS = 14
+# How it went: the buttons' values and what people type instead.
+RATINGS = {"4": 4, "3": 3, "2": 2, "1": 1, "😀": 4, "😄": 4, "😃": 4, "🙂": 3, "😊": 3, "😐": 2, "😕": 2, "🙁": 1, "☹️": 1}
+RATING_WORDS = {
+    4: ("heel goed", "super", "top", "geweldig", "leuk", "fijn", "loved", "great", "really good", "very well"),
+    3: ("goed", "ging goed", "prima", "wel aardig", "good", "went well", "fine", "nice"),
+    2: ("ging wel", "gaat wel", "matig", "zozo", "so-so", "so so", "okay", "ok", "meh"),
+    1: ("viel tegen", "niet goed", "slecht", "lastig", "moeilijk", "not great", "bad", "hard", "didn't work"),
+}
+SKIP_WORDS = ("nee", "no", "liever niet", "rather not", "niks", "nothing", "overslaan", "skip", "-", "laat maar")
+MAX_NOTE_CHARS = 500
+
+
+def user_id_of(tracker: Tracker) -> int:
+    """This person's id in our tables, created on first use (they asked for something that needs it)."""
+    channel, channel_user_id = identify(tracker)
+    return user_store().ensure(channel, channel_user_id, language_of(tracker)).id
+
+
+def is_scheduled(tracker: Tracker) -> bool:
+    """The turn was started by the scheduled sender (Rasa's trigger_intent), not by the person."""
+    latest = tracker.latest_message or {}
+    return bool((latest.get("metadata") or {}).get("is_external")) or (latest.get("text") or "").startswith("EXTERNAL")
+
+
+def choose_exercise(recent: List[str], catalogue: List[Dict[str, Any]], rng: random.Random = random.Random()) -> Dict[str, Any]:
+    """One exercise this person did not get in the last 14 days while others remain; else the least recent."""
+    fresh = [item for item in catalogue if item["key"] not in recent]
+    if fresh:
+        return rng.choice(fresh)
+    by_age = {key: index for index, key in enumerate(recent)}  # recent is newest first
+    oldest = max(by_age.get(item["key"], -1) for item in catalogue)
+    return next(item for item in catalogue if by_age.get(item["key"], -1) == oldest)
+
+
+def exercise_text(item: Dict[str, Any], language: str, scheduled: bool) -> str:
+    steps = item["steps"][language]
+    lines = steps[0] if len(steps) == 1 else "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))
+    text = message(
+        "exercise_today" if scheduled else "exercise", language,
+        title=item["title"][language], minutes=item["minutes"], steps=lines, why=item["why"][language],
+    )
+    if item.get("alone"):
+        text += "\n\n" + message("exercise_alone", language, alone=item["alone"][language])
+    return text
 
 
 class ActionGiveExercise(Action):
-    """One exercise now, never the same one twice in a row."""
+    """One exercise now, with buttons: done / another one / later."""
 
     def name(self) -> Text:
         return "action_give_exercise"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         language = language_of(tracker)
         catalogue = exercises()
-        last = tracker.get_slot("last_exercise")
-        choice = random.choice([item for item in catalogue if item["key"] != last] or catalogue)
-        dispatcher.utter_message(
-            text=message(
-                "exercise",
-                language,
-                title=choice["title"][language],
-                minutes=choice["minutes"],
-                steps=choice["steps"][language],
-                why=choice["why"][language],
-            )
-        )
+        scheduled = is_scheduled(tracker)
+        store = exercise_store()
+        try:
+            user_id = user_id_of(tracker)
+            recent = store.recent_keys(user_id, REPEAT_AFTER_DAYS)
+        except SQLAlchemyError:
+            logger.exception("could not read the exercise history; choosing without it")
+            user_id, recent = None, [tracker.get_slot("last_exercise") or ""]
+        choice = choose_exercise(recent, catalogue)
+        if user_id is not None:
+            try:
+                store.log_given(user_id, choice["key"], scheduled=scheduled)
+            except SQLAlchemyError:
+                logger.exception("could not log the exercise given")
+        buttons = [
+            {"title": message("button_done", language), "payload": "/exercise_done"},
+            {"title": message("button_another", language), "payload": "/request_exercise"},
+            {"title": message("button_later", language), "payload": "/exercise_later"},
+        ]
+        dispatcher.utter_message(text=exercise_text(choice, language, scheduled), buttons=buttons)
         return [SlotSet("last_exercise", choice["key"])]
+
+
+class ActionExerciseDone(Action):
+    """"Gedaan!": the latest exercise is marked done (the feedback form asks how it went)."""
+
+    def name(self) -> Text:
+        return "action_exercise_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        try:
+            exercise_store().mark_done(user_id_of(tracker))
+        except SQLAlchemyError:
+            logger.exception("could not mark the exercise done")
+        dispatcher.utter_message(text=message("exercise_done", language_of(tracker)))
+        return [SlotSet("exercise_rating", None), SlotSet("exercise_note", None)]
+
+
+def rating_from(text: str) -> Optional[int]:
+    """1-4 from a button value, an emoji or a few words; None when it is not clear."""
+    value = (text or "").strip().lower().rstrip("!.")
+    if value in RATINGS:
+        return RATINGS[value]
+    for emoji, rating in RATINGS.items():
+        if not emoji.isdigit() and emoji in value:
+            return rating
+    for rating in (1, 2, 4, 3):  # "niet goed" before "goed", "heel goed" before "goed"
+        if any(word == value or f" {word}" in f" {value}" for word in RATING_WORDS[rating]):
+            return rating
+    return None
+
+
+class ValidateExerciseFeedbackForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_exercise_feedback_form"
+
+    def validate_exercise_rating(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if _skipped(value, tracker):
+            return {"exercise_rating": "skipped", "exercise_note": "skipped"}
+        rating = rating_from(str(value))
+        if rating is None:
+            dispatcher.utter_message(text=message("rating_not_understood", language_of(tracker)))
+            return {"exercise_rating": None}
+        return {"exercise_rating": str(rating)}
+
+    def validate_exercise_note(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if _skipped(value, tracker):
+            return {"exercise_note": "skipped"}
+        return {"exercise_note": str(value).strip()[:MAX_NOTE_CHARS] or "skipped"}
+
+
+def _skipped(value: Any, tracker: Tracker) -> bool:
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return intent == "deny" or str(value or "").strip().lower().rstrip("!.") in SKIP_WORDS
+
+
+class ActionSaveExerciseFeedback(Action):
+    def name(self) -> Text:
+        return "action_save_exercise_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        rating_slot, note_slot = tracker.get_slot("exercise_rating"), tracker.get_slot("exercise_note")
+        rating = int(rating_slot) if rating_slot and str(rating_slot).isdigit() else None
+        note = note_slot if note_slot and note_slot != "skipped" else None
+        try:
+            exercise_store().save_feedback(user_id_of(tracker), rating, note)
+        except SQLAlchemyError:
+            logger.exception("could not store the feedback")
+        dispatcher.utter_message(text=message("feedback_thanks_low" if rating == 1 else "feedback_thanks", language_of(tracker)))
+        return [SlotSet("exercise_rating", None), SlotSet("exercise_note", None)]
+
+
+class ActionAskExerciseRating(Action):
+    """The feedback form's first question, with a face per answer."""
+
+    def name(self) -> Text:
+        return "action_ask_exercise_rating"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        faces = message("rating_buttons", language).split("|")
+        buttons = [
+            {"title": face, "payload": f'/inform{{"exercise_rating": "{value}"}}'} for face, value in zip(faces, "4321")
+        ]
+        dispatcher.utter_message(text=message("ask_exercise_rating", language), buttons=buttons)
+        return []
+
+
+class ActionAskExerciseNote(Action):
+    def name(self) -> Text:
+        return "action_ask_exercise_note"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        buttons = [{"title": message("button_rather_not", language), "payload": "/deny"}]
+        dispatcher.utter_message(text=message("ask_exercise_note", language), buttons=buttons)
+        return []
+
+
+# ---- the daily subscription ----
+
+TIME_CHOICES = ("09:00", "14:00", "19:30")
+
+
+class ActionAskExerciseTime(Action):
+    """Morning, afternoon or evening as buttons, or any clock time typed."""
+
+    def name(self) -> Text:
+        return "action_ask_exercise_time"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        titles = message("time_buttons", language).split("|")
+        buttons = [
+            {"title": title, "payload": f'/inform{{"exercise_time": "{value}"}}'} for title, value in zip(titles, TIME_CHOICES)
+        ]
+        dispatcher.utter_message(text=message("ask_exercise_time", language), buttons=buttons)
+        return []
+
+
+class ValidateExerciseTimeForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_exercise_time_form"
+
+    def validate_exercise_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        parsed = parse_time(str(value or ""))
+        if parsed is None:
+            dispatcher.utter_message(text=message("time_not_understood", language_of(tracker)))
+            return {"exercise_time": None}
+        return {"exercise_time": format_time(parsed, language_of(tracker))}
+
+
+class ActionSubscribeExercises(Action):
+    """Store the subscription (or its new time) and repeat the time back."""
+
+    def name(self) -> Text:
+        return "action_subscribe_exercises"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        chosen = tracker.get_slot("exercise_time")
+        parsed = parse_time(str(chosen or ""))
+        if parsed is None:  # cannot happen after the form; kept so a broken slot never subscribes at a wrong time
+            dispatcher.utter_message(text=message("time_not_understood", language_of(tracker)))
+            return [SlotSet("exercise_time", None)]
+        local_time = parsed.strftime("%H:%M")
+        try:
+            user_id = user_id_of(tracker)
+            store = exercise_store()
+            existing = store.subscription(user_id)
+            zone = existing.timezone if existing else _timezone_from(tracker)
+            store.subscribe(user_id, local_time, zone)
+        except SQLAlchemyError:
+            logger.exception("could not store the subscription")
+            dispatcher.utter_message(text=message("data_unavailable", language_of(tracker)))
+            return [SlotSet("exercise_time", None)]
+        changed = existing is not None and existing.active
+        key = "subscription_changed" if changed else "subscribed"
+        dispatcher.utter_message(text=message(key, language_of(tracker), time=local_time, timezone=zone))
+        return [SlotSet("exercise_time", None)]
+
+
+def _timezone_from(tracker: Tracker) -> str:
+    """A time zone the channel told us (the widget sends the browser's), else the default."""
+    from bot.settings import get_settings
+
+    zone = latest_metadata(tracker).get("timezone") or (tracker.get_slot("session_started_metadata") or {}).get("timezone")
+    if isinstance(zone, str):
+        try:
+            ZoneInfo(zone)
+            return zone
+        except (ValueError, KeyError, OSError):
+            pass
+    return get_settings().default_timezone
+
+
+class ActionPauseExercises(Action):
+    """"Pauzeer een week" / "tot maandag": no daily exercise until then (a week when no end is said)."""
+
+    def name(self) -> Text:
+        return "action_pause_exercises"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        try:
+            user_id = user_id_of(tracker)
+            store = exercise_store()
+            subscription = store.subscription(user_id)
+            if subscription is None or not subscription.active:
+                dispatcher.utter_message(text=message("not_subscribed", language_of(tracker)))
+                return []
+            today = datetime.now(ZoneInfo(subscription.timezone)).date()
+            until = parse_pause_until(tracker.latest_message.get("text") or "", today) or date.fromordinal(
+                today.toordinal() + 7
+            )
+            store.pause(user_id, until)
+        except SQLAlchemyError:
+            logger.exception("could not pause")
+            dispatcher.utter_message(text=message("data_unavailable", language))
+            return []
+        dispatcher.utter_message(text=message("paused", language, until=_day(until, language)))
+        return []
+
+
+class ActionResumeExercises(Action):
+    def name(self) -> Text:
+        return "action_resume_exercises"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        try:
+            user_id = user_id_of(tracker)
+            store = exercise_store()
+            subscription = store.subscription(user_id)
+            if subscription is None:
+                dispatcher.utter_message(text=message("not_subscribed", language_of(tracker)))
+                return []
+            store.resume(user_id)
+        except SQLAlchemyError:
+            logger.exception("could not resume")
+            dispatcher.utter_message(text=message("data_unavailable", language_of(tracker)))
+            return []
+        dispatcher.utter_message(text=message("resumed", language_of(tracker), time=subscription.local_time))
+        return []
+
+
+class ActionStopExercises(Action):
+    """Stop daily exercises in one step, from any state (also in the middle of a form)."""
+
+    def name(self) -> Text:
+        return "action_stop_exercises"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        channel, channel_user_id = identify(tracker)
+        try:
+            user = user_store().get(channel, channel_user_id)  # stopping never creates a profile
+            stopped = user is not None and _stop(user.id)
+        except SQLAlchemyError:
+            logger.exception("could not stop the daily exercises")
+            dispatcher.utter_message(text=message("data_unavailable", language_of(tracker)))
+            return []
+        dispatcher.utter_message(text=message("stopped" if stopped else "not_subscribed", language_of(tracker)))
+        return [SlotSet("exercise_time", None), SlotSet("exercise_rating", None), SlotSet("exercise_note", None)]
+
+
+def _stop(user_id: int) -> bool:
+    store = exercise_store()
+    subscription = store.subscription(user_id)
+    return subscription is not None and subscription.active and store.stop(user_id)
+
+
+def _day(value: date, language: str) -> str:
+    months = message("months", language).split("|")
+    return f"{value.day} {months[value.month - 1]}"
+
+

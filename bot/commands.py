@@ -19,6 +19,8 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "help": ("/ask_help", "Wat kan ik hier doen?", "What can I do here?"),
     "oefening": ("/request_exercise", "Een oefening voor nu", "An exercise for now"),
     "cursus": ("/ask_course_info", "Over de cursus Creatief Leven", "About the course Creatief Leven"),
+    "voortgang": ("/ask_progress", "Hoe gaat het met mijn oefeningen?", "How am I doing with my exercises?"),
+    "stop": ("/stop_exercises", "Stop de dagelijkse oefeningen", "Stop the daily exercises"),
     "taal": ("/switch_language", "Nederlands / English", "Nederlands / English"),
     "mijngegevens": ("/export_my_data", "Wat weet je van mij?", "What do you know about me?"),
     "vergeet": ("/delete_my_data", "Wis mijn gegevens", "Delete my data"),
@@ -27,6 +29,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
 ALIASES: Dict[str, str] = {
     "exercise": "oefening",
     "course": "cursus",
+    "progress": "voortgang",
     "language": "taal",
     "mydata": "mijngegevens",
     "forget": "vergeet",

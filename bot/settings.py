@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     action_server_token: Optional[str] = Field(None, env="ACTION_SERVER_TOKEN")
     action_server_host: str = Field("127.0.0.1", env="ACTION_SERVER_HOST")
     web_port: int = Field(8000, env="WEB_PORT")
+    # Rasa's HTTP API (127.0.0.1 only) for scheduled messages: `rasa run --enable-api --auth-token` with this token.
+    rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
+
+    # The scheduled sender (bot/outbox): messages per second over all channels (Telegram allows about 30/s per bot).
+    dispatch_rate: float = Field(25.0, env="DISPATCH_RATE", gt=0)
+    dispatch_batch: int = Field(20, env="DISPATCH_BATCH", gt=0)
+    # A message a crashed dispatcher left half-sent is claimed again after this many seconds.
+    dispatch_reclaim_after: float = Field(300.0, env="DISPATCH_RECLAIM_AFTER", ge=0)
+    default_timezone: str = Field("Europe/Amsterdam", env="DEFAULT_TIMEZONE")
 
     telegram_bot_token: Optional[str] = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_BASE_URL")
@@ -42,6 +51,16 @@ class Settings(BaseSettings):
     def _known_language(cls, value: str) -> str:
         if value not in ("nl", "en"):
             raise ValueError("DEFAULT_LANGUAGE must be 'nl' or 'en'")
+        return value
+
+    @validator("default_timezone")
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"DEFAULT_TIMEZONE {value!r} is not a known time zone (e.g. Europe/Amsterdam)")
         return value
 
     @validator("database_url", "tracker_store_url")

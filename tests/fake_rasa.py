@@ -21,10 +21,13 @@ class ScriptedRasa:
     delay: Dict[str, float] = field(default_factory=dict)
     received: List[Dict[str, Any]] = field(default_factory=list)
     server: Optional[BackgroundServer] = None
+    api_token: str = "fake-rasa-api-token"
+    triggered: List[Tuple[str, str]] = field(default_factory=list)  # (conversation id, intent) of trigger_intent calls
 
     def start(self) -> "ScriptedRasa":
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self._answer)
+        app.router.add_post("/conversations/{sender}/trigger_intent", self._trigger)
         self.server = BackgroundServer(app).start()
         return self
 
@@ -42,3 +45,17 @@ class ScriptedRasa:
             status, raw = answer
             return web.Response(status=status, text=raw, content_type="text/plain")
         return web.json_response(answer)
+
+    async def _trigger(self, request: web.Request) -> web.Response:
+        """Rasa's HTTP API: start a turn with an intent; the script answers under the intent's name."""
+        if request.query.get("token") != self.api_token:
+            return web.json_response({"status": "failure", "reason": "NotAuthenticated"}, status=401)
+        body = await request.json()
+        sender, intent = request.match_info["sender"], body["name"]
+        self.triggered.append((sender, intent))
+        answer = self.script.get(intent, [{"text": f"triggered: {intent}"}])
+        if isinstance(answer, tuple):
+            status, raw = answer
+            return web.Response(status=status, text=raw, content_type="text/plain")
+        messages = [{"recipient_id": sender, **message} for message in answer]
+        return web.json_response({"tracker": {"sender_id": sender}, "messages": messages})

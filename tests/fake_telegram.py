@@ -121,6 +121,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._server: Optional[BackgroundServer] = None
+        self.send_delay = 0.0  # seconds each sendMessage takes (a slow Telegram, for crash tests)
 
     # ---- running ----
 
@@ -339,6 +340,8 @@ class FakeTelegram:
         return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
 
     def _api_sendmessage(self, params: Dict[str, Any]) -> Dict[str, Any]:
+        if self.send_delay:
+            time.sleep(self.send_delay)  # blocks this fake's own loop only: one slow Telegram
         return self._sent_message(params, text=params.get("text", ""))
 
     def _api_sendphoto(self, params: Dict[str, Any]) -> Dict[str, Any]:

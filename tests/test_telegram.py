@@ -23,7 +23,7 @@ from aiohttp import web
 from sqlalchemy import create_engine, text
 
 from bot.channels.safety_net import crisis_reply
-from bot.channels.telegram import LongPayloads, keyboard, split_text
+from bot.channels.telegram_send import LongPayloads, keyboard, split_text
 from bot.commands import COMMANDS, command_list
 from bot.content import telegram_text
 from tests.conftest import ROOT, Servers, domain_response, first_sentence, free_port, migrate, stop_process

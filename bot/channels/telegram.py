@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import secrets
 import sys
-import warnings
-from collections import OrderedDict
-from datetime import timedelta
 from functools import partial
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, TypeVar
+from typing import Any, AsyncIterator, Dict, List, Optional
 from urllib.parse import urlparse
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ChatType, InlineKeyboardButtonLimit, MessageLimit
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram import Bot, CallbackQuery, Chat, Update
+from telegram.constants import ChatAction, ChatType
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
-from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels import telegram_send
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
+from bot.channels.telegram_send import LongPayloads, deliver
 from bot.channels.safety_net import crisis_reply, warm_up
 from bot.commands import ALIASES, COMMANDS, command_list, command_payload, plain_text
 from bot.content import telegram_text
@@ -38,11 +35,8 @@ from bot.storage.db import default_engine
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-RETRY_PAUSES = (1.0, 2.0, 4.0)  # seconds to wait after a 5xx or time-out before the 2nd, 3rd and 4th try
-MAX_RETRY_AFTER = 120.0  # flood control asking for a longer wait than this gives up on the message
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds
 
-T = TypeVar("T")
 
 
 # ---- handlers: one per kind of update ----
@@ -127,6 +121,8 @@ async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     chat, user = update.effective_chat, update.effective_user
     metadata = {"channel": CHANNEL, "language_code": user.language_code if user else None, "chat_type": chat.type}
     rasa: RasaClient = context.bot_data["rasa"]
+    if chat.type == ChatType.PRIVATE:
+        await reactivate(context.bot_data["users"], chat.id)
     try:
         replies = await rasa.send(f"{CHANNEL}:{chat.id}", message, metadata)
     except RasaUnavailable as problem:
@@ -142,33 +138,18 @@ async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     return replies
 
 
+async def reactivate(users: UserStore, chat_id: int) -> None:
+    """Someone who had blocked the bot writes again: scheduled messages may reach them again."""
+    try:
+        if await asyncio.to_thread(users.reactivate, CHANNEL, str(chat_id)):
+            logger.info("chat %s writes again after blocking the bot; active again", chat_id)
+    except SQLAlchemyError:
+        logger.exception("could not mark chat %s active again", chat_id)
+
+
 async def send_replies(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: List[Dict[str, Any]]) -> None:
-    chat = update.effective_chat
-    for reply in replies:
-        if reply.get("image"):
-            await deliver(partial(chat.send_photo, reply["image"]))
-        markup = keyboard(reply.get("buttons"), context.bot_data["payloads"])
-        message = reply.get("text") or ""
-        if not message and markup:
-            message = telegram_text("choose", await language_of(update, context))
-        parts = split_text(message)
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            await deliver(partial(chat.send_message, part, reply_markup=markup if last else None))
-
-
-def keyboard(buttons: Optional[List[Dict[str, Any]]], payloads: "LongPayloads") -> Optional[InlineKeyboardMarkup]:
-    """Rasa's buttons, one per row (titles are sentences); link buttons open their link."""
-    rows = []
-    for item in buttons or []:
-        title, payload = item.get("title"), str(item.get("payload") or "")
-        if not title:
-            continue
-        if item.get("type") == "web_url":
-            rows.append([InlineKeyboardButton(title, url=payload)])
-        else:
-            rows.append([InlineKeyboardButton(title, callback_data=payloads.key_for(payload or title))])
-    return InlineKeyboardMarkup(rows) if rows else None
+    language = await language_of(update, context)
+    await telegram_send.send_replies(context.bot, update.effective_chat.id, replies, language, context.bot_data["payloads"])
 
 
 # ---- sending to Telegram ----
@@ -178,32 +159,6 @@ async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **va
     """One of the bridge's own texts (bot/content/telegram.yml), in the person's language."""
     message = telegram_text(key, await language_of(update, context), **values)
     await deliver(partial(update.effective_chat.send_message, message))
-
-
-async def deliver(send: Callable[[], Awaitable[T]]) -> T:
-    """Send to Telegram; on flood control (429) wait as told, on 5xx or time-outs back off; a few tries."""
-    for pause in RETRY_PAUSES:
-        try:
-            return await send()
-        except RetryAfter as flood:
-            wait = retry_after_seconds(flood)
-            if wait > MAX_RETRY_AFTER:
-                raise
-            logger.warning("Telegram asks to slow down: waiting %.1f s", wait)
-            await asyncio.sleep(wait)
-        except BadRequest:
-            raise
-        except NetworkError as problem:  # time-outs and 5xx; 403 and 401 are not network errors
-            logger.warning("Telegram did not take it (%s); trying again in %.0f s", problem, pause)
-            await asyncio.sleep(pause)
-    return await send()
-
-
-def retry_after_seconds(flood: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)  # int now, timedelta in a later release
-        value = flood.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 @contextlib.asynccontextmanager
@@ -221,60 +176,6 @@ async def typing(chat: Chat) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
-
-
-def split_text(message: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> List[str]:
-    """Telegram's 4,096-character limit (counted in UTF-16, as Telegram does), cut at a line or a space."""
-    parts = []
-    while _utf16_length(message) > limit:
-        cut = _fitting(message, limit)
-        space = max(message.rfind("\n", 0, cut + 1), message.rfind(" ", 0, cut + 1))
-        if space > cut // 2:
-            cut = space
-        parts.append(message[:cut].rstrip())
-        message = message[cut:].lstrip()
-    if message.strip():
-        parts.append(message)
-    return parts
-
-
-def _utf16_length(value: str) -> int:
-    return len(value.encode("utf-16-le")) // 2
-
-
-def _fitting(message: str, limit: int) -> int:
-    """How many characters of `message` fit in `limit` UTF-16 units."""
-    used = 0
-    for index, character in enumerate(message):
-        used += 2 if ord(character) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(message)
-
-
-class LongPayloads:
-    """Telegram keeps at most 64 bytes of callback data; longer payloads wait here under a short key."""
-
-    PREFIX = "#"
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._payloads: "OrderedDict[str, str]" = OrderedDict()
-        self._size = size
-
-    def key_for(self, payload: str) -> str:
-        fits = len(payload.encode("utf-8")) <= InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
-        if fits and not payload.startswith(self.PREFIX):
-            return payload
-        key = self.PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-        self._payloads[key] = payload
-        self._payloads.move_to_end(key)
-        while len(self._payloads) > self._size:
-            self._payloads.popitem(last=False)
-        return key
-
-    def payload_for(self, data: str) -> Optional[str]:
-        """The payload behind a button, or None when it was forgotten (a restart since)."""
-        return self._payloads.get(data) if data.startswith(self.PREFIX) else data
 
 
 def _button_title(query: CallbackQuery) -> Optional[str]:
@@ -327,7 +228,7 @@ def build_application(settings: Settings) -> Application:
     application.bot_data.update(
         rasa=RasaClient(settings.rasa_url, timeout=settings.rasa_timeout),
         users=UserStore(default_engine()),
-        payloads=LongPayloads(),
+        payloads=LongPayloads(default_engine()),
     )
     application.add_handlers(
         [

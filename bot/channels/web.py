@@ -6,14 +6,16 @@ channel as sender "web:<conversation id>" with metadata {"channel": "web", "lang
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.channels.safety_net import crisis_reply, warm_up
@@ -21,6 +23,8 @@ from bot.commands import COMMANDS, command_payload, plain_text
 from bot.content import channel_text, helplines
 from bot.language import LANGUAGES, language_from_locale
 from bot.settings import get_settings
+from bot.storage.db import default_engine, session_scope
+from bot.storage.models import User, WebInbox
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,10 @@ MAX_BODY_BYTES = 64 * 1024
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # always fullmatch: "$" would let a trailing newline in
 # A quick-reply payload as Rasa sends it: "/intent" with optional JSON entities, e.g. /switch_language{"language": "en"}
 BUTTON_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?")  # fullmatch, as above
+
+# A chart the bot drew (progress), sent inline as a PNG data URI.
+CHART_IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]{1,2000000}")
+INBOX_BATCH = 50
 
 RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
 RASA_URL = web.AppKey("rasa_url", str)
@@ -123,9 +131,12 @@ def reply_for_widget(reply: Any) -> Optional[Dict[str, Any]]:
     ]
     if buttons:
         shown["buttons"] = buttons
-    image = reply.get("image")
-    if isinstance(image, str) and image.startswith(("https://", "http://", "/")):
+    custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
+    image = reply.get("image") or custom.get("image")
+    if isinstance(image, str) and (image.startswith(("https://", "http://", "/")) or CHART_IMAGE.fullmatch(image)):
         shown["image"] = image
+        if isinstance(custom.get("alt"), str):
+            shown["alt"] = custom["alt"]
     return shown or None
 
 
@@ -164,6 +175,39 @@ async def chat(request: web.Request) -> web.Response:
     messages: List[Dict[str, Any]] = [shown for shown in map(reply_for_widget, replies) if shown]
     memory.remember(conversation_id, messages)
     return web.json_response({"conversation_id": conversation_id, "messages": messages})
+
+
+async def inbox(request: web.Request) -> web.Response:
+    """GET ?conversation_id=...&after=N -> scheduled messages for this conversation with id > N, oldest first.
+
+    The widget remembers the last id it showed, so nothing is shown twice and nothing waiting is lost.
+    """
+    language = _language(request.query.get("language"))
+    conversation_id = request.query.get("conversation_id", "")
+    if not CONVERSATION_ID.fullmatch(conversation_id):
+        return error_response("bad_conversation_id", 400, language)
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        return error_response("bad_after", 400, language)
+    rows = await asyncio.to_thread(_waiting, conversation_id, after)
+    messages = [shown for _, replies in rows for shown in map(reply_for_widget, replies or []) if shown]
+    if messages:
+        request.app[OFFERED].remember(conversation_id, messages)  # its buttons may be pressed now
+    last = rows[-1][0] if rows else after
+    return web.json_response({"conversation_id": conversation_id, "messages": messages, "last": last})
+
+
+def _waiting(conversation_id: str, after: int) -> List[Tuple[int, List[Dict[str, Any]]]]:
+    query = (
+        select(WebInbox.id, WebInbox.messages)
+        .join(User, User.id == WebInbox.user_id)
+        .where(User.channel == "web", User.channel_user_id == conversation_id, WebInbox.id > after)
+        .order_by(WebInbox.id)
+        .limit(INBOX_BATCH)
+    )
+    with session_scope(default_engine()) as session:
+        return [(int(row_id), replies) for row_id, replies in session.execute(query)]
 
 
 async def get_helplines(request: web.Request) -> web.Response:
@@ -246,6 +290,7 @@ def create_app(rasa_url: Optional[str] = None) -> web.Application:
     app.router.add_get("/widget.css", static("widget.css", "text/css"))
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/api/helplines", get_helplines)
+    app.router.add_get("/api/inbox", inbox)
     app.router.add_get("/api/health", health)
     return app
 

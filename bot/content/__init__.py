@@ -5,6 +5,7 @@ fails a test (tests/test_content.py) instead of reaching a user.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -101,23 +102,65 @@ def course(content_dir: Optional[Path] = None) -> Dict[str, Any]:
     return data
 
 
+EXERCISE_CATEGORIES = (
+    "gratitude", "savouring", "kindness", "creativity", "playful_social", "senses_body", "self_compassion",
+)
+EXERCISE_KEY = re.compile(r"[a-z0-9_]{1,64}")
+MAX_STEP_CHARS = 200
+MAX_WHY_CHARS = 200
+
+
 @lru_cache(maxsize=None)
 def exercises(content_dir: Optional[Path] = None) -> List[Dict[str, Any]]:
+    """The catalogue, every entry checked: a mistake names the exercise and the field."""
     data = _load("exercises.yml", content_dir)
     items = data.get("exercises")
     if not isinstance(items, list) or not items:
         raise ContentError("exercises.yml: 'exercises' must be a non-empty list")
     seen = set()
-    for item in items:
-        _require(item, ["key", "minutes"], "exercises.yml")
-        if item["key"] in seen:
-            raise ContentError(f"exercises.yml: key '{item['key']}' appears twice")
-        seen.add(item["key"])
-        for field in ("title", "steps", "why"):
-            _require_languages(item.get(field), f"exercises.yml {item['key']}.{field}")
-        if not 2 <= int(item["minutes"]) <= 10:
-            raise ContentError(f"exercises.yml {item['key']}: minutes must be 2-10")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ContentError(f"exercises.yml: entry {index + 1} is not a mapping")
+        _require(item, ["key", "minutes", "category"], f"exercises.yml entry {index + 1}")
+        key = str(item["key"])
+        where = f"exercises.yml {key}"
+        if not EXERCISE_KEY.fullmatch(key):
+            raise ContentError(f"{where}: key may only have lowercase letters, digits and _")
+        if key in seen:
+            raise ContentError(f"exercises.yml: key '{key}' appears twice")
+        seen.add(key)
+        if item["category"] not in EXERCISE_CATEGORIES:
+            raise ContentError(f"{where}: category must be one of {', '.join(EXERCISE_CATEGORIES)}")
+        if not isinstance(item["minutes"], int) or not 2 <= item["minutes"] <= 10:
+            raise ContentError(f"{where}: minutes must be a whole number from 2 to 10")
+        if not isinstance(item.get("needs_others"), bool):
+            raise ContentError(f"{where}: needs_others must be true or false")
+        for field, limit in (("title", 80), ("why", MAX_WHY_CHARS)):
+            texts = _require_languages(item.get(field), f"{where}.{field}")
+            if any(len(str(texts[lang])) > limit or "\n" in str(texts[lang]).strip() for lang in LANGUAGES):
+                raise ContentError(f"{where}.{field}: one line of at most {limit} characters")
+        _check_steps(item.get("steps"), where)
+        if item["needs_others"]:
+            _require_languages(item.get("alone"), f"{where}.alone (needed when needs_others is true)")
+        elif item.get("alone"):
+            raise ContentError(f"{where}: 'alone' is only for exercises that need others")
+        for lang in LANGUAGES:
+            for text in [item["title"][lang], item["why"][lang], *item["steps"][lang], (item.get("alone") or {}).get(lang, "")]:
+                if "{" in str(text) or "}" in str(text):
+                    raise ContentError(f"{where}: no {{braces}} in texts (the bot fills those in itself)")
     return items
+
+
+def _check_steps(steps: Any, where: str) -> None:
+    if not isinstance(steps, dict) or any(not isinstance(steps.get(lang), list) for lang in LANGUAGES):
+        raise ContentError(f"{where}.steps: needs a list of steps in both 'nl' and 'en'")
+    counts = {len(steps[lang]) for lang in LANGUAGES}
+    if len(counts) != 1 or not 1 <= counts.pop() <= 5:
+        raise ContentError(f"{where}.steps: 1 to 5 steps, the same number in every language")
+    for lang in LANGUAGES:
+        for step in steps[lang]:
+            if not isinstance(step, str) or not step.strip() or len(step) > MAX_STEP_CHARS:
+                raise ContentError(f"{where}.steps.{lang}: every step is a short text (at most {MAX_STEP_CHARS} characters)")
 
 
 @lru_cache(maxsize=None)
@@ -144,7 +187,7 @@ CHANNEL_TEXTS = {
     "web": (
         "malformed_json", "not_an_object", "empty_message", "not_text", "message_too_long", "body_too_large",
         "bad_conversation_id", "bad_payload", "message_and_payload", "rasa_unavailable", "not_found",
-        "method_not_allowed",
+        "method_not_allowed", "bad_after",
     ),
 }
 

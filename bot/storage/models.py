@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -39,3 +41,92 @@ class User(Base):
             "active": self.active,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
+
+
+def _user_id() -> Column:
+    return Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class ExerciseLog(Base):
+    """One exercise given to someone, and what they said about it afterwards."""
+
+    __tablename__ = "exercise_log"
+
+    id = Column(Integer, primary_key=True)
+    user_id = _user_id()
+    exercise_key = Column(String(64), nullable=False)
+    given_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    scheduled = Column(Boolean, nullable=False, default=False)
+    done_at = Column(DateTime(timezone=True), nullable=True)
+    rating = Column(SmallInteger, nullable=True)  # 1 (🙁) .. 4 (😀)
+    note = Column(Text, nullable=True)
+
+
+class Subscription(Base):
+    """Daily exercises: when (local time in a time zone), and whether paused or stopped."""
+
+    __tablename__ = "subscriptions"
+
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    local_time = Column(String(5), nullable=False)  # "HH:MM"
+    timezone = Column(String(64), nullable=False, default="Europe/Amsterdam")
+    paused_until = Column(Date, nullable=True)  # the first day exercises come again
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Checkin(Base):
+    """The weekly 0-10 answer to "how lonely did you feel this week?" (not a diagnosis: the person's own figure)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("user_id", "iso_week", name="uq_checkins_user_week"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = _user_id()
+    iso_week = Column(String(8), nullable=False)  # "2026-W48"
+    score = Column(SmallInteger, nullable=False)
+    answered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A proactive message to send: planned once per (user, kind, local date, slot), claimed by a dispatcher."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "local_date", "slot", name="uq_outbox_once"),
+        Index("ix_outbox_due", "state", "due_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    user_id = _user_id()
+    kind = Column(String(32), nullable=False)  # "exercise", "checkin"
+    local_date = Column(Date, nullable=False)
+    slot = Column(String(16), nullable=False)  # "HH:MM" local, or a name
+    due_at = Column(DateTime(timezone=True), nullable=False)
+    state = Column(String(16), nullable=False, default="pending")  # pending, sending, sent, failed, cancelled
+    attempts = Column(Integer, nullable=False, default=0)
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    sent_at = Column(DateTime(timezone=True), nullable=True)
+    last_error = Column(String(500), nullable=True)
+
+
+class WebInbox(Base):
+    """Messages for a website conversation, shown the next time (or while) its widget is open."""
+
+    __tablename__ = "web_inbox"
+
+    id = Column(Integer, primary_key=True)
+    user_id = _user_id()
+    messages = Column(JSON, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ButtonPayload(Base):
+    """Telegram keeps 64 bytes per button: longer payloads live here, under a short key, for every process."""
+
+    __tablename__ = "button_payloads"
+
+    key = Column(String(40), primary_key=True)
+    payload = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

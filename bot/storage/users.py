@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +47,16 @@ class UserStore:
     def mark_inactive(self, channel: str, channel_user_id: str) -> None:
         """The person blocked the bot: no scheduled message may go there."""
         self._update(channel, channel_user_id, active=False)
+
+    def reactivate(self, channel: str, channel_user_id: str) -> bool:
+        """Someone who blocked the bot writes again: scheduled messages may go there again (no new profile)."""
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(User)
+                .where(User.channel == channel, User.channel_user_id == channel_user_id, User.active.is_(False))
+                .values(active=True)
+            )
+            return result.rowcount > 0
 
     def delete(self, channel: str, channel_user_id: str) -> bool:
         with session_scope(self.engine) as session:

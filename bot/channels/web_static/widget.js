@@ -25,10 +25,12 @@
     helplines: "lichtpunt.helplines", // localStorage: the numbers stay visible when the server is down
     transcript: "lichtpunt.transcript", // sessionStorage: gone when the tab closes (shared computers)
     draft: "lichtpunt.draft", // sessionStorage: what the user typed but did not send yet
+    inbox: "lichtpunt.inbox.", // localStorage + conversation id: the last scheduled message shown (never twice)
   };
   const CONVERSATION_ID = /^[A-Za-z0-9_-]{8,64}$/;
   const MAX_TRANSCRIPT = 80;
   const REQUEST_TIMEOUT_MS = 75000;
+  const INBOX_POLL_MS = 20000; // while the chat is open, look for scheduled messages this often
 
   const STRINGS = {
     nl: {
@@ -368,11 +370,38 @@
       }
       this.scrollDown();
       if (!this.transcript.length && !this.outbox.length && !this.sending) this.queue({ payload: "/greet" });
+      this.checkInbox();
+      clearInterval(this.inboxTimer);
+      this.inboxTimer = setInterval(() => this.checkInbox(), INBOX_POLL_MS);
+    }
+
+    /** Scheduled messages (a daily exercise) waiting for this conversation: shown once, in order. */
+    async checkInbox() {
+      if (this.checkingInbox || this.ui.panel.hidden) return;
+      this.checkingInbox = true;
+      const conversation = this.conversationId;
+      const key = KEYS.inbox + conversation;
+      const after = Number(local ? local.getItem(key) : 0) || 0;
+      try {
+        const url = `${this.base}api/inbox?conversation_id=${encodeURIComponent(conversation)}&after=${after}`;
+        const response = await fetch(url);
+        const data = await response.json().catch(() => ({}));
+        if (response.ok && conversation === this.conversationId && Array.isArray(data.messages) && data.messages.length) {
+          save(local, key, String(data.last));
+          this.clearReplies();
+          this.showReplies(data.messages);
+        }
+      } catch (error) {
+        // offline: the messages wait on the server until the next try
+      } finally {
+        this.checkingInbox = false;
+      }
     }
 
     close() {
       const { ui } = this;
       ui.panel.hidden = true;
+      clearInterval(this.inboxTimer);
       ui.wrapper.removeAttribute("data-open");
       ui.launcher.setAttribute("aria-expanded", "false");
       ui.launcher.focus();
@@ -492,6 +521,7 @@
         const entry = { from: "bot" };
         if (typeof message.text === "string") entry.text = message.text;
         if (typeof message.image === "string") entry.image = message.image;
+        if (typeof message.alt === "string") entry.alt = message.alt;
         const buttons = (Array.isArray(message.buttons) ? message.buttons : []).filter(
           (b) => b && typeof b.title === "string" && typeof b.payload === "string"
         );
@@ -524,7 +554,7 @@
         bubble.append(text);
       }
       const src = this.imageUrl(entry.image);
-      if (src) bubble.append(h("img", { class: "lp-image", src, alt: entry.text ? "" : t("image"), loading: "lazy" }));
+      if (src) bubble.append(h("img", { class: "lp-image", src, alt: entry.alt || (entry.text ? "" : t("image")), loading: "lazy" }));
       this.ui.log.append(bubble);
       if (entry.buttons && entry.buttons.length) {
         const group = h("div", { class: "lp-replies", role: "group", "aria-label": t("replies") });
@@ -545,6 +575,7 @@
 
     imageUrl(image) {
       if (typeof image !== "string") return null;
+      if (/^data:image\/png;base64,[A-Za-z0-9+/=]+$/.test(image)) return image; // a chart the bot drew
       try {
         const url = new URL(image, this.base);
         return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
