@@ -24,6 +24,12 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
     return {}
 
 
+def is_scheduled(tracker: Tracker) -> bool:
+    """The turn was started by the scheduled sender (Rasa's trigger_intent), not by something the person wrote."""
+    latest = tracker.latest_message or {}
+    return bool((latest.get("metadata") or {}).get("is_external")) or (latest.get("text") or "").startswith("EXTERNAL: ")
+
+
 def identify(tracker: Tracker) -> Tuple[str, str]:
     """(channel, channel user id). Our channels send ids like "telegram:12345"; others say so in metadata."""
     sender = tracker.sender_id

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from datetime import date, datetime
 from typing import Any, Dict, List, Optional, Text
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import exercise_store, identify, language_of, latest_metadata, user_store
+from actions.common import exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
 from bot.content import exercises, message
 from bot.timeparse import format_time, parse_pause_until, parse_time
 
@@ -36,12 +37,6 @@ def user_id_of(tracker: Tracker) -> int:
     """This person's id in our tables, created on first use (they asked for something that needs it)."""
     channel, channel_user_id = identify(tracker)
     return user_store().ensure(channel, channel_user_id, language_of(tracker)).id
-
-
-def is_scheduled(tracker: Tracker) -> bool:
-    """The turn was started by the scheduled sender (Rasa's trigger_intent), not by the person."""
-    latest = tracker.latest_message or {}
-    return bool((latest.get("metadata") or {}).get("is_external")) or (latest.get("text") or "").startswith("EXTERNAL")
 
 
 def choose_exercise(recent: List[str], catalogue: List[Dict[str, Any]], rng: random.Random = random.Random()) -> Dict[str, Any]:
@@ -355,3 +350,72 @@ def _day(value: date, language: str) -> str:
     return f"{value.day} {months[value.month - 1]}"
 
 
+
+
+# ---- the weekly check-in ----
+
+NUMBER_WORDS = {
+    "nul": 0, "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8,
+    "negen": 9, "tien": 10, "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10,
+}
+
+
+def score_from(text: str) -> Optional[int]:
+    """0-10 from "7", "een 6", "zes denk ik", "probably 3"; None when there is no single clear number."""
+    words = re.findall(r"\d+|[^\W\d_]+", (text or "").lower())
+    found = {int(word) if word.isdigit() else NUMBER_WORDS[word] for word in words if word.isdigit() or word in NUMBER_WORDS}
+    if "een" in words and len(found) > 1:  # "een 6": the article, not the number one
+        found.discard(1)
+    if len(found) != 1:
+        return None
+    value = found.pop()
+    return value if 0 <= value <= 10 else None
+
+
+class ActionAskCheckinScore(Action):
+    def name(self) -> Text:
+        return "action_ask_checkin_score"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        buttons = [{"title": str(n), "payload": f'/inform{{"checkin_score": "{n}"}}'} for n in range(11)]
+        buttons.append({"title": message("button_skip", language), "payload": "/deny"})
+        dispatcher.utter_message(text=message("ask_checkin_score", language), buttons=buttons)
+        return []
+
+
+class ValidateCheckinForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_checkin_form"
+
+    def validate_checkin_score(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        score = score_from(str(value or ""))
+        if score is None:
+            dispatcher.utter_message(text=message("checkin_not_understood", language_of(tracker)))
+            return {"checkin_score": None}
+        return {"checkin_score": str(score)}
+
+
+class ActionSaveCheckin(Action):
+    def name(self) -> Text:
+        return "action_save_checkin"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        score = score_from(str(tracker.get_slot("checkin_score") or ""))
+        try:
+            user_id = user_id_of(tracker)
+            store = exercise_store()
+            subscription = store.subscription(user_id)
+            zone = subscription.timezone if subscription else _timezone_from(tracker)
+            if score is not None:
+                store.save_checkin(user_id, score, datetime.now(ZoneInfo(zone)).date())
+        except SQLAlchemyError:
+            logger.exception("could not store the check-in")
+            dispatcher.utter_message(text=message("data_unavailable", language))
+            return [SlotSet("checkin_score", None)]
+        dispatcher.utter_message(text=message("checkin_saved", language))
+        return [SlotSet("checkin_score", None)]

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import identify, latest_metadata, user_store
+from actions.common import identify, is_scheduled, latest_metadata, user_store
 from bot.language import LANGUAGES, detect_language, language_from_locale, requested_language
 from bot.settings import get_settings
 
@@ -38,7 +38,7 @@ class ActionDetectLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         current = tracker.get_slot("language")
-        text = tracker.latest_message.get("text") or ""
+        text = "" if is_scheduled(tracker) else tracker.latest_message.get("text") or ""  # not the person's words
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "switch_language":
             entity = next(tracker.get_latest_entity_values("language"), None)

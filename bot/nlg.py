@@ -35,7 +35,8 @@ def most_specific(variations: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
 def fallback_language(tracker: DialogueStateTracker) -> Optional[str]:
     """The language of the latest message, else the channel's, for when the `language` slot is empty."""
     message = tracker.latest_message
-    from_text = detect_language(message.text if message else None)
+    scheduled = bool(message and (message.metadata or {}).get("is_external"))  # "EXTERNAL: ..." is not the person's
+    from_text = None if scheduled else detect_language(message.text if message else None)
     if from_text:
         return from_text
     for metadata in ((message.metadata if message else None), tracker.get_slot("session_started_metadata")):

@@ -33,7 +33,13 @@ STATES = ("pending", "sending", "sent", "failed", "cancelled")
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)  # 30 s, 1, 2, 4 minutes between tries
 # What Rasa is asked to do for each kind of message: the intent the dialogue answers as if the person asked.
-INTENT_FOR_KIND = {"exercise": "request_exercise"}
+INTENT_FOR_KIND = {"exercise": "request_exercise", "checkin": "weekly_checkin"}
+CHECKIN_WEEKDAY = 6  # Sunday: the weekly check-in, at a time that does not collide with the daily exercise
+
+
+def checkin_time(exercise_time: str) -> str:
+    """19:00, or 12:00 for someone whose exercise comes in the evening (a form waiting for "gedaan" stays free)."""
+    return "12:00" if "16:00" <= exercise_time < "21:00" else "19:00"
 
 
 def as_utc(value: datetime) -> datetime:
@@ -74,7 +80,10 @@ class Outbox:
         self.engine = engine
 
     def plan(self, now: Optional[datetime] = None, days: int = 2) -> int:
-        """Plan daily exercises from today (local) up to `days` days ahead; returns how many rows are new."""
+        """Plan daily exercises (and the Sunday check-in) from today (local) up to `days` days ahead.
+
+        Returns how many rows are new.
+        """
         now = as_utc(now or utcnow())
         query = (
             select(Subscription.user_id, Subscription.local_time, Subscription.timezone, Subscription.paused_until)
@@ -89,12 +98,16 @@ class Outbox:
                     day = today + timedelta(days=offset)
                     if paused_until is not None and day < paused_until:
                         continue
-                    due = local_due(day, local_time, zone)
-                    if due > now:  # never plan what is already late
-                        rows.append(
-                            dict(user_id=user_id, kind="exercise", local_date=day, slot=local_time, due_at=due,
-                                 state="pending", attempts=0)
-                        )
+                    planned = [("exercise", local_time)]
+                    if day.weekday() == CHECKIN_WEEKDAY:
+                        planned.append(("checkin", checkin_time(local_time)))
+                    for kind, slot in planned:
+                        due = local_due(day, slot, zone)
+                        if due > now:  # never plan what is already late
+                            rows.append(
+                                dict(user_id=user_id, kind=kind, local_date=day, slot=slot, due_at=due,
+                                     state="pending", attempts=0)
+                            )
             return self._insert_new(session, rows)
 
     def _insert_new(self, session, rows: List[Dict[str, Any]], chunk: int = 500) -> int:  # type: ignore[no-untyped-def]

@@ -173,3 +173,13 @@ def test_the_sender_id_prefix_names_the_channel_before_metadata_does() -> None:
     assert common.identify(tracker(sender_id="web:x1", metadata={"channel": "telegram"})) == ("web", "x1")
     assert common.identify(tracker(sender_id="abc", metadata={"channel": "telegram"})) == ("telegram", "abc")
     assert common.identify(tracker(sender_id="abc")) == ("rest", "abc")
+
+
+async def test_a_scheduled_turn_never_changes_the_language(store: UserStore) -> None:
+    """The scheduled sender's turn reads "EXTERNAL: request_exercise": English words, but not the person's."""
+    store.ensure("telegram", "99", "nl")
+    scheduled = tracker("EXTERNAL: request_exercise", "request_exercise", {"language": "nl"}, sender_id="telegram:99",
+                        metadata={"is_external": True})
+    _, events = await run(ActionDetectLanguage(), scheduled)
+    assert events == []
+    assert store.get("telegram", "99").language == "nl"

@@ -79,12 +79,16 @@ def test_planning_twice_never_plans_twice_and_skips_what_is_already_late(databas
     subscriber(engine, "web", "conversation-ny-123", "09:00", "America/New_York")
     now = at("2026-03-28T12:00")  # 13:00 in Amsterdam: today's 09:00 has passed
     outbox = Outbox(engine)
-    assert outbox.plan(now, days=2) == 5  # Amsterdam: 29th, 30th; New York: 28th (still 08:00 there), 29th, 30th
+    # Exercises: Amsterdam 29th, 30th; New York 28th (still 08:00 there), 29th, 30th; and on Sunday the 29th,
+    # both get the weekly check-in (19:00 local).
+    assert outbox.plan(now, days=2) == 7
     assert outbox.plan(now, days=2) == 0
     assert outbox.plan(now + timedelta(hours=1), days=2) == 0
     planned = [(row.local_date.isoformat(), due_utc(row)) for row in rows(engine)]
     assert ("2026-03-29", at("2026-03-29T07:00")) in planned  # the first day of summer time
     assert ("2026-03-28", at("2026-03-28T13:00")) in planned  # New York, already on summer time
+    checkins = sorted(due_utc(row) for row in rows(engine) if row.kind == "checkin")
+    assert checkins == [at("2026-03-29T17:00"), at("2026-03-29T23:00")]  # 19:00 in Amsterdam and in New York
     assert all(due > now for _, due in planned)
     engine.dispose()
 
@@ -351,11 +355,19 @@ def test_the_cli_plans_and_reports_status(tmp_path: Path) -> None:
     planned = subprocess.run([sys.executable, "-m", "bot", "outbox", "plan", "--days", "3"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert planned.returncode == 0, planned.stderr
-    assert planned.stdout.strip() in ("planned 3 new messages", "planned 4 new messages")  # today's 23:59 may be past
+    assert planned.stdout.strip() in {f"planned {n} new messages" for n in (3, 4, 5)}  # today's may be past; a Sunday check-in
     status = subprocess.run([sys.executable, "-m", "bot", "outbox", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert status.stdout.split()[:2] == ["pending:", planned.stdout.split()[1]]
     engine.dispose()
+
+
+def test_the_check_in_never_lands_on_the_exercise_time() -> None:
+    from bot.outbox import checkin_time
+
+    assert checkin_time("09:00") == "19:00"
+    assert checkin_time("19:00") == "12:00" and checkin_time("19:30") == "12:00"
+    assert checkin_time("21:15") == "19:00"
 
 
 def test_due_is_named_by_its_conversation() -> None:

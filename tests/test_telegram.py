@@ -7,6 +7,7 @@ Three bridges run as `python -m bot.channels.telegram`, each with its own fake T
 """
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from sqlalchemy import create_engine, text
 from bot.channels.safety_net import crisis_reply
 from bot.channels.telegram_send import LongPayloads, keyboard, split_text
 from bot.commands import COMMANDS, command_list
+from bot.storage import make_engine
 from bot.content import telegram_text
 from tests.conftest import ROOT, Servers, domain_response, first_sentence, free_port, migrate, stop_process
 from tests.fake_rasa import ScriptedRasa
@@ -196,9 +198,11 @@ def webhook_bridge(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -
         stop_bridge(running)
 
 
+CHART = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
 LONG_PAYLOAD = '/choose_group{"course_group": "' + "Amsterdam-Noord, buurthuis De Klaproos, dinsdagavond" + '"}'
 SCRIPT = {
     "grafiek": [{"image": "https://example.org/progress.png"}, {"text": "Zo gaat het tot nu toe."}],
+    "voortgang": [{"text": "Je deed 3 oefeningen."}, {"custom": {"image": CHART, "alt": "Je deed 3 oefeningen."}}],
     "lang": [{"text": ("Een zin over verbinding. " * 200).strip()}],
     "groep": [{"text": "Welke groep?", "buttons": [{"title": "Amsterdam-Noord", "payload": LONG_PAYLOAD}]}],
     "stil": [],
@@ -315,6 +319,25 @@ def test_a_payload_longer_than_64_bytes_survives_the_button(scripted_bridge: Bri
     scripted_bridge.telegram.press_button(3003, data)
     scripted_bridge.reply(3003, "echo: /choose_group")
     assert any(body["message"] == LONG_PAYLOAD for body in scripted.received)
+
+
+def test_a_long_payload_button_sent_by_another_process_works_after_a_restart(scripted_bridge: Bridge, scripted: ScriptedRasa) -> None:
+    """The scheduled sender (or this bridge before a restart) stored the payload: the button still leads to it."""
+    engine = make_engine(f"sqlite:///{scripted_bridge.log.parent / 'lichtpunt.db'}")
+    key = LongPayloads(engine).key_for(LONG_PAYLOAD + " ")  # stored by "another process"
+    engine.dispose()
+    scripted_bridge.telegram.press_button(3101, key)
+    scripted_bridge.reply(3101, "echo: /choose_group")
+    assert any(body["message"] == LONG_PAYLOAD + " " and body["sender"] == "telegram:3101" for body in scripted.received)
+
+
+def test_a_chart_the_bot_drew_is_uploaded_as_a_photo_with_its_summary(scripted_bridge: Bridge) -> None:
+    scripted_bridge.telegram.send_text(3102, "voortgang")
+    photo = scripted_bridge.telegram.wait_for("sendPhoto", 3102)
+    assert photo.params["photo"].startswith("<file")
+    assert photo.params["caption"] == "Je deed 3 oefeningen."
+    texts = scripted_bridge.telegram.texts(3102)
+    assert texts == ["Je deed 3 oefeningen."]
 
 
 def test_metadata_and_sender_reach_rasa(scripted_bridge: Bridge, scripted: ScriptedRasa) -> None:

@@ -16,6 +16,8 @@ import yaml
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bot.content import helplines
+from bot.storage import UserStore, make_engine, session_scope
+from bot.storage.models import WebInbox
 from tests.conftest import IN_CI, ROOT, Servers, domain_response, first_sentence
 from tests.webserver import WebServer, start_web_server, stop_web_server, web_server
 
@@ -270,6 +272,33 @@ def test_conversation_survives_a_reload_and_start_over_begins_anew(page: Page, w
     settle(page)
     expect(bot_says(page, GREETING)).to_have_count(1)
     assert page.evaluate("localStorage.getItem('lichtpunt.conversation')") != first_id
+
+
+def test_a_scheduled_message_waits_in_the_inbox_and_is_shown_once(page: Page, web: WebServer, servers: Servers) -> None:
+    """The dispatcher put today's exercise in this conversation's inbox: the widget shows it when opened,
+    once, also after a reload, and its button works."""
+    open_chat(page, web.url)
+    expect(bot_says(page, GREETING)).to_be_visible(timeout=BOT_REPLY_MS)
+    settle(page)
+    conversation = page.evaluate("localStorage.getItem('lichtpunt.conversation')")
+    engine = make_engine(servers.app_database_url)
+    user = UserStore(engine).ensure("web", conversation)
+    waiting = [{"text": "Je oefening van vandaag: Even genieten (3 min)",
+                "buttons": [{"title": "Later", "payload": "/exercise_later"}]}]
+    with session_scope(engine) as session:
+        session.add(WebInbox(user_id=user.id, messages=waiting))
+    engine.dispose()
+
+    page.get_by_role("button", name="Sluit de chat").click()
+    page.get_by_role("button", name="Open de chat met Lichtpunt").click()
+    expect(bot_says(page, "Je oefening van vandaag")).to_be_visible(timeout=UI_MS)
+    page.reload()
+    page.get_by_role("button", name="Open de chat met Lichtpunt").click()
+    expect(bot_says(page, "Je oefening van vandaag")).to_be_visible(timeout=UI_MS)
+    settle(page)
+    expect(bot_says(page, "Je oefening van vandaag")).to_have_count(1)
+    page.get_by_role("button", name="Later", exact=True).click()
+    expect(bot_says(page, first_line("utter_exercise_later"))).to_be_visible(timeout=BOT_REPLY_MS)
 
 
 def test_unreachable_server_keeps_the_message_and_offers_a_retry(browser: Browser, servers: Servers, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from bot.storage.models import ButtonPayload
 
 logger = logging.getLogger(__name__)
 
+SHORT_TITLE, SHORT_PER_ROW = 3, 6  # "😀", "7": side by side
 DATA_PNG = "data:image/png;base64,"
 RETRY_PAUSES = (1.0, 2.0, 4.0)  # seconds to wait after a 5xx or time-out before the 2nd, 3rd and 4th try
 MAX_RETRY_AFTER = 120.0  # flood control asking for a longer wait than this gives up on the message
@@ -64,16 +65,22 @@ def photo_of(image: str) -> Union[str, bytes]:
 
 
 def keyboard(buttons: Optional[List[Dict[str, Any]]], payloads: "LongPayloads") -> Optional[InlineKeyboardMarkup]:
-    """Rasa's buttons, one per row (titles are sentences); link buttons open their link."""
-    rows = []
+    """Rasa's buttons, one per row (titles are sentences); short ones (a face, a number) side by side, up to
+    SHORT_PER_ROW in a row; link buttons open their link."""
+    rows: List[List[InlineKeyboardButton]] = []
     for item in buttons or []:
         title, payload = item.get("title"), str(item.get("payload") or "")
         if not title:
             continue
         if item.get("type") == "web_url":
-            rows.append([InlineKeyboardButton(title, url=payload)])
+            button = InlineKeyboardButton(title, url=payload)
         else:
-            rows.append([InlineKeyboardButton(title, callback_data=payloads.key_for(payload or title))])
+            button = InlineKeyboardButton(title, callback_data=payloads.key_for(payload or title))
+        short = len(title) <= SHORT_TITLE
+        if short and rows and len(rows[-1]) < SHORT_PER_ROW and all(len(b.text) <= SHORT_TITLE for b in rows[-1]):
+            rows[-1].append(button)
+        else:
+            rows.append([button])
     return InlineKeyboardMarkup(rows) if rows else None
 
 

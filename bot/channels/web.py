@@ -38,6 +38,7 @@ BUTTON_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?")  # fu
 # A chart the bot drew (progress), sent inline as a PNG data URI.
 CHART_IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]{1,2000000}")
 INBOX_BATCH = 50
+TIME_ZONE = re.compile(r"[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}")  # an IANA name as browsers give it; checked again on use
 
 RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
 RASA_URL = web.AppKey("rasa_url", str)
@@ -162,6 +163,9 @@ async def chat(request: web.Request) -> web.Response:
     except BadRequest as refused:
         return error_response(refused.code, refused.status, language)
     metadata = {"channel": "web", "language": language}
+    zone = body.get("timezone")
+    if isinstance(zone, str) and TIME_ZONE.fullmatch(zone):
+        metadata["timezone"] = zone  # the browser's, for daily exercises at the person's own clock time
     try:
         replies = await request.app[RASA_CLIENT].send(f"web:{conversation_id}", text, metadata)
     except RasaUnavailable as error:

@@ -30,6 +30,13 @@
   const CONVERSATION_ID = /^[A-Za-z0-9_-]{8,64}$/;
   const MAX_TRANSCRIPT = 80;
   const REQUEST_TIMEOUT_MS = 75000;
+  const TIME_ZONE = (() => {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+    } catch (error) {
+      return undefined;
+    }
+  })();
   const INBOX_POLL_MS = 20000; // while the chat is open, look for scheduled messages this often
 
   const STRINGS = {
@@ -467,7 +474,7 @@
       this.setTyping(true);
       const item = this.outbox[0];
       const conversation = this.conversationId;
-      const result = await this.post({ conversation_id: conversation, language: this.lang, ...item.request });
+      const result = await this.post({ conversation_id: conversation, language: this.lang, timezone: TIME_ZONE, ...item.request });
       this.sending = false;
       this.setTyping(false);
       if (conversation !== this.conversationId) {
