@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional, Tuple
 from rasa_sdk import Tracker
 
 from bot.storage import UserStore
+from bot.storage.course import CourseStore
 from bot.storage.db import default_engine
 from bot.storage.exercises import ExerciseStore
 
@@ -47,3 +48,7 @@ def user_store() -> UserStore:
 
 def exercise_store() -> ExerciseStore:
     return ExerciseStore(default_engine())
+
+
+def course_store() -> CourseStore:
+    return CourseStore(default_engine())

@@ -9,7 +9,7 @@ from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import identify, language_of, user_store
+from actions.common import course_store, exercise_store, identify, language_of, user_store
 from bot.content import message
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,32 @@ class ActionExportMyData(Action):
         record = user.to_export()
         labels = dict(zip(PROFILE_FIELDS, message("profile_labels", language).split("|")))
         lines = [f"• {labels[key]}: {record[key]}" for key in PROFILE_FIELDS if record.get(key) is not None]
+        try:
+            lines.append(_everything_else(user.id, language))
+        except SQLAlchemyError:
+            logger.exception("export of the exercise and course data failed")
         dispatcher.utter_message(text=message("export_my_data", language, profile="\n".join(lines)))
         return []
+
+
+def _everything_else(user_id: int, language: str) -> str:
+    """The other tables that link to this person, summed up (every table with personal data is here)."""
+    exercises, course = exercise_store(), course_store()
+    none = message("export_none", language)
+    subscription = exercises.subscription(user_id)
+    daily = none
+    if subscription is not None and subscription.active:
+        daily = f"{subscription.local_time} ({subscription.timezone})"
+        if subscription.paused_until:
+            daily += f", pauze tot {subscription.paused_until}" if language == "nl" else f", paused until {subscription.paused_until}"
+    checkins = exercises.checkins(user_id)
+    enrolment = course.enrolment_of(user_id)
+    return message(
+        "export_more", language,
+        given=len(exercises.recent_keys(user_id, days=36500)), done=exercises.count_done(user_id), subscription=daily,
+        checkins=", ".join(f"{week}: {score}" for week, score in sorted(checkins.items())) or none,
+        enrolment=f"{enrolment.first_name}, {enrolment.contact}, {enrolment.status}" if enrolment else none,
+    )
 
 
 class ActionDeleteMyData(Action):

@@ -4,6 +4,8 @@
   python -m bot outbox plan [--days N]        plan daily exercises for the coming days
   python -m bot outbox dispatch [--once]      send what is due (--once: until nothing is due; else keep running)
   python -m bot outbox status                 messages by state
+  python -m bot groups add|list|edit|close    course groups (add --title T --start 2027-02-01 [--place ...] ...)
+  python -m bot enrolments list|export|show|set-status   enrolments (export --format csv|json)
 """
 from __future__ import annotations
 
@@ -46,6 +48,104 @@ def outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def groups(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from bot.organiser import describe_group
+    from bot.storage.course import CourseStore
+    from bot.storage.db import default_engine
+
+    store = CourseStore(default_engine())
+    values = {
+        name: getattr(args, name) for name in
+        ("title", "place", "region", "weekday", "start_time", "capacity", "price", "teacher", "status")
+        if getattr(args, name, None) is not None
+    }
+    if getattr(args, "start", None):
+        try:
+            values["start_date"] = date.fromisoformat(args.start)
+        except ValueError:
+            print(f"--start must be a date as YYYY-MM-DD (e.g. 2027-02-01), not {args.start!r}", file=sys.stderr)
+            return 2
+    if getattr(args, "online", False):
+        values["online"] = True
+    try:
+        if args.action == "add":
+            missing = [flag for flag, key in (("--title", "title"), ("--start", "start_date")) if key not in values]
+            if missing:
+                print(f"groups add needs {' and '.join(missing)}", file=sys.stderr)
+                return 2
+            group_id = store.add_group(**values)
+            print(f"added group {group_id}")
+            _tell_waiting_list(store, group_id)
+        elif args.action == "list":
+            for group in store.groups():
+                print(f"{group.id:>4}  {group.status:<6}  {group.free:>2}/{group.capacity:<2} free  {describe_group(group)}")
+        elif args.action in ("edit", "close"):
+            if args.id is None:
+                print(f"groups {args.action} needs the group's id", file=sys.stderr)
+                return 2
+            if args.action == "close":
+                values = {"status": "closed"}
+            if not store.edit_group(args.id, **values):
+                print(f"there is no group {args.id}", file=sys.stderr)
+                return 1
+            print(f"group {args.id} {'closed' if args.action == 'close' else 'changed'}")
+            _tell_waiting_list(store, args.id)
+    except ValueError as problem:
+        print(f"not stored: {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _tell_waiting_list(store, group_id: int) -> None:  # type: ignore[no-untyped-def]
+    """A group opens in a region: everyone waiting there gets one message (the scheduled sender sends it)."""
+    from bot.outbox import Outbox
+
+    group = store.group(group_id)
+    if group is None or not group.bookable or not group.region:
+        return
+    waiting = [row.user_id for row in store.waiting_in(group.region)]
+    added = Outbox(store.engine).notify(waiting, "group_open", f"group-{group_id}")
+    if added:
+        print(f"{added} people on the waiting list for {group.region} will hear about it")
+
+
+def enrolments(args: argparse.Namespace) -> int:
+    from bot.organiser import export_csv, export_json
+    from bot.storage.course import CourseStore
+    from bot.storage.db import default_engine
+
+    store = CourseStore(default_engine())
+    if args.action == "list":
+        for row in store.enrolments():
+            where = f"group {row.group_id}" if row.group_id else f"waiting list {row.region or ''}".strip()
+            print(f"{row.id:>4}  {row.status:<9}  {row.first_name:<15}  {row.contact:<28}  {where}")
+    elif args.action == "export":
+        if args.format == "csv":
+            sys.stdout.buffer.write(export_csv(store))
+        else:
+            print(export_json(store))
+    elif args.action == "show":
+        found = store.enrolment(args.id) if args.id is not None else None
+        if found is None:
+            print("no such enrolment", file=sys.stderr)
+            return 1
+        for key, value in found.as_row().items():
+            print(f"{key}: {value}")
+    elif args.action == "set-status":
+        try:
+            changed = args.id is not None and store.set_status(args.id, args.status or "")
+        except ValueError as problem:
+            print(str(problem), file=sys.stderr)
+            return 2
+        if not changed:
+            print("no such enrolment", file=sys.stderr)
+            return 1
+        print(f"enrolment {args.id}: {args.status}")
+    return 0
+
+
 def main(argv: list) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,12 +154,35 @@ def main(argv: list) -> int:
     box.add_argument("action", choices=("plan", "dispatch", "status"))
     box.add_argument("--once", action="store_true", help="dispatch: send what is due now, then stop")
     box.add_argument("--days", type=int, default=2, help="plan: how many days ahead (default 2)")
+    group = commands.add_parser("groups", help="course groups")
+    group.add_argument("action", choices=("add", "list", "edit", "close"))
+    group.add_argument("id", type=int, nargs="?")
+    group.add_argument("--title")
+    group.add_argument("--place", help="town and venue, e.g. 'Zwolle, Buurthuis De Kroon'")
+    group.add_argument("--online", action="store_true")
+    group.add_argument("--region", help="province or the first two postcode digits")
+    group.add_argument("--start", help="start date, YYYY-MM-DD")
+    group.add_argument("--weekday", type=int, help="0 = Monday ... 6 = Sunday")
+    group.add_argument("--start-time", dest="start_time", help="HH:MM")
+    group.add_argument("--capacity", type=int)
+    group.add_argument("--price", help="as people should read it, e.g. '€ 95' (empty: ask the organiser)")
+    group.add_argument("--teacher", help="the teacher's first name")
+    group.add_argument("--status", choices=("open", "full", "closed"))
+    enrolment = commands.add_parser("enrolments", help="course enrolments")
+    enrolment.add_argument("action", choices=("list", "export", "show", "set-status"))
+    enrolment.add_argument("id", type=int, nargs="?")
+    enrolment.add_argument("status", nargs="?", help="set-status: new, contacted, placed or cancelled")
+    enrolment.add_argument("--format", choices=("csv", "json"), default="csv")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "processes":
         print(processes())
         return 0
+    if args.command == "groups":
+        return groups(args)
+    if args.command == "enrolments":
+        return enrolments(args)
     return outbox(args)
 
 

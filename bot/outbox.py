@@ -33,7 +33,7 @@ STATES = ("pending", "sending", "sent", "failed", "cancelled")
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)  # 30 s, 1, 2, 4 minutes between tries
 # What Rasa is asked to do for each kind of message: the intent the dialogue answers as if the person asked.
-INTENT_FOR_KIND = {"exercise": "request_exercise", "checkin": "weekly_checkin"}
+INTENT_FOR_KIND = {"exercise": "request_exercise", "checkin": "weekly_checkin", "group_open": "course_where"}
 CHECKIN_WEEKDAY = 6  # Sunday: the weekly check-in, at a time that does not collide with the daily exercise
 
 
@@ -122,6 +122,16 @@ class Outbox:
             )
             added += max(session.execute(statement).rowcount, 0)
         return added
+
+    def notify(self, user_ids: List[int], kind: str, slot: str, now: Optional[datetime] = None) -> int:
+        """One message of `kind` now for each of these people (once per slot: notifying twice sends once)."""
+        now = as_utc(now or utcnow())
+        rows = [dict(user_id=user_id, kind=kind, local_date=now.date(), slot=slot[:16], due_at=now, state="pending",
+                     attempts=0) for user_id in user_ids]
+        if not rows:
+            return 0
+        with session_scope(self.engine) as session:
+            return self._insert_new(session, rows)
 
     def claim(self, now: Optional[datetime] = None, limit: int = 20, reclaim_after: timedelta = timedelta(minutes=5)) -> List[Due]:
         """Take up to `limit` due rows (and rows a crashed dispatcher left in "sending") for this dispatcher."""

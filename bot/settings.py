@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # A message a crashed dispatcher left half-sent is claimed again after this many seconds.
     dispatch_reclaim_after: float = Field(300.0, env="DISPATCH_RECLAIM_AFTER", ge=0)
     default_timezone: str = Field("Europe/Amsterdam", env="DEFAULT_TIMEZONE")
+    # The organiser pages (/organiser on the web server) open only with this token; unset keeps them shut.
+    organiser_token: Optional[str] = Field(None, env="ORGANISER_TOKEN")
 
     telegram_bot_token: Optional[str] = Field(None, env="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str = Field("https://api.telegram.org/bot", env="TELEGRAM_BASE_URL")

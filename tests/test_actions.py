@@ -7,7 +7,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.course import ActionCourseInfo, ActionEnrolCourse
 from actions.exercises import ActionGiveExercise
 from actions.privacy import ActionDeleteMyData, ActionExportMyData
 from actions.session import ActionDetectLanguage
@@ -117,33 +116,6 @@ async def test_exercise_in_the_users_language_never_twice_in_a_row() -> None:
     assert messages[0]["text"].startswith("An exercise for you")
 
 
-async def test_course_info_uses_only_configured_facts() -> None:
-    messages, _ = await run(ActionCourseInfo(), tracker(slots={"language": "nl"}))
-    text = messages[0]["text"]
-    facts = content.course()
-    assert facts["format"]["nl"] in text
-    if not facts.get("groups"):
-        assert facts["not_yet_planned"]["nl"] in text
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/enrol_course", "/deny"]
-
-
-async def test_course_groups_from_configuration_are_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = (content.CONTENT_DIR / "course.yml").read_text(encoding="utf-8")
-    configured = source.replace(
-        "groups: []", "groups:\n  - place: Zwolle\n    start_date: 2027-03-01\n    price: \"€ 50\""
-    )
-    (tmp_path / "course.yml").write_text(configured, encoding="utf-8")
-    monkeypatch.setattr("actions.course.course", lambda: content.course(tmp_path))
-    messages, _ = await run(ActionCourseInfo(), tracker(slots={"language": "en"}))
-    assert "Planned groups:" in messages[0]["text"]
-    assert "Zwolle, from 2027-03-01 · € 50" in messages[0]["text"]
-
-
-async def test_enrolment_is_honest_until_the_form_exists() -> None:
-    messages, _ = await run(ActionEnrolCourse(), tracker(slots={"language": "en"}))
-    assert messages[0]["text"] == content.course()["enrol_pending"]["en"]
-
-
 # ---- privacy ----
 
 async def test_export_shows_what_is_stored(store: UserStore) -> None:
@@ -151,6 +123,30 @@ async def test_export_shows_what_is_stored(store: UserStore) -> None:
     messages, _ = await run(ActionExportMyData(), tracker(slots={"language": "en"}))
     assert "• channel: web" in messages[0]["text"]
     assert "• language: en" in messages[0]["text"]
+
+
+async def test_export_and_delete_cover_exercises_check_ins_and_the_enrolment(store: UserStore) -> None:
+    from datetime import date
+
+    from bot.storage.course import CourseStore
+    from bot.storage.exercises import ExerciseStore
+    from bot.storage.models import Base
+
+    user_id = store.ensure("web", "abc", "nl").id
+    exercises, course = ExerciseStore(store.engine), CourseStore(store.engine)
+    exercises.log_given(user_id, "three_good_things")
+    exercises.mark_done(user_id)
+    exercises.subscribe(user_id, "08:30")
+    exercises.save_checkin(user_id, 6, date(2026, 11, 29))
+    course.enrol(user_id, "Sanne", "sanne@example.nl", "web", region="80")
+    messages, _ = await run(ActionExportMyData(), tracker(slots={"language": "nl"}))
+    text = messages[0]["text"]
+    assert "gekregen: 1, gedaan: 1" in text and "08:30 (Europe/Amsterdam)" in text
+    assert "2026-W48: 6" in text and "Sanne, sanne@example.nl, new" in text
+    await run(ActionDeleteMyData(), tracker(slots={"language": "nl"}))
+    with store.engine.connect() as connection:
+        left = {table.name: connection.execute(table.select()).fetchall() for table in Base.metadata.sorted_tables}
+    assert {name: rows for name, rows in left.items() if rows} == {}, "every table with personal data is emptied"
 
 
 async def test_export_without_a_profile(store: UserStore) -> None:

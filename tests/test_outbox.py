@@ -385,3 +385,28 @@ def test_users_table_link_is_enforced(database_url: str) -> None:
     with session_scope(engine) as session:
         assert session.execute(select(User)).all() == []
     engine.dispose()
+
+
+def test_a_group_opening_in_a_region_tells_the_waiting_list_there_once(tmp_path: Path) -> None:
+    from bot.storage.course import CourseStore
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    course = CourseStore(engine)
+    waiting_here = UserStore(engine).ensure("telegram", "8001").id
+    waiting_elsewhere = UserStore(engine).ensure("telegram", "8002").id
+    course.enrol(waiting_here, "Sanne", "sanne@example.nl", "telegram", region="80")
+    course.enrol(waiting_elsewhere, "Piet", "piet@example.nl", "telegram", region="10")
+    env = {**os.environ, "LICHTPUNT_VAR_DIR": str(tmp_path), "DATABASE_URL": url}
+    command = [sys.executable, "-m", "bot", "groups", "add", "--title", "Zwolle dinsdag", "--place", "Zwolle",
+               "--region", "80", "--start", "2027-02-02"]
+    added = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    assert "1 people on the waiting list for 80 will hear about it" in added.stdout
+    group_id = int(added.stdout.split("added group ")[1].split()[0])
+    again = subprocess.run([sys.executable, "-m", "bot", "groups", "edit", str(group_id), "--capacity", "10"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "will hear" not in again.stdout  # told once
+    assert [(row.user_id, row.kind) for row in rows(engine)] == [(waiting_here, "group_open")]
+    engine.dispose()

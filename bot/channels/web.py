@@ -22,7 +22,9 @@ from bot.channels.safety_net import crisis_reply, warm_up
 from bot.commands import COMMANDS, command_payload, plain_text
 from bot.content import channel_text, helplines
 from bot.language import LANGUAGES, language_from_locale
+from bot.organiser import PREFIX, create_organiser_app
 from bot.settings import get_settings
+from bot.storage.course import CourseStore
 from bot.storage.db import default_engine, session_scope
 from bot.storage.models import User, WebInbox
 
@@ -295,6 +297,7 @@ def create_app(rasa_url: Optional[str] = None) -> web.Application:
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/api/helplines", get_helplines)
     app.router.add_get("/api/inbox", inbox)
+    app.add_subapp(PREFIX, create_organiser_app(CourseStore(default_engine()), get_settings().organiser_token))
     app.router.add_get("/api/health", health)
     return app
 

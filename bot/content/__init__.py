@@ -95,11 +95,15 @@ def crisis_phrases(content_dir: Optional[Path] = None) -> Dict[str, List[str]]:
 def course(content_dir: Optional[Path] = None) -> Dict[str, Any]:
     data = _load("course.yml", content_dir)
     _require(data, ["name"], "course.yml")
-    for key in ("summary", "format", "not_yet_planned", "enrol_pending"):
+    for key in COURSE_TEXTS:
         _require_languages(data.get(key), f"course.yml {key}")
-    for index, group in enumerate(data.get("groups") or []):
-        _require(group, ["place", "start_date"], f"course.yml groups[{index}]")
+    if "groups" in data:
+        raise ContentError("course.yml: groups are managed with `python -m bot groups` now, not in this file")
     return data
+
+
+COURSE_TEXTS = ("summary", "format", "recognition", "intro", "how", "therapy", "for_whom", "when_general",
+                "cost_unknown", "no_groups", "no_online", "groups_heading", "nearest_heading", "group_opened")
 
 
 EXERCISE_CATEGORIES = (

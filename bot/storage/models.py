@@ -130,3 +130,41 @@ class ButtonPayload(Base):
     key = Column(String(40), primary_key=True)
     payload = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CourseGroup(Base):
+    """A planned group of the course Creatief Leven, managed by the organiser (CLI or organiser page)."""
+
+    __tablename__ = "course_groups"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(120), nullable=False)
+    place = Column(String(200), nullable=True)  # "Zwolle, Buurthuis De Kroon"; empty for an online group
+    online = Column(Boolean, nullable=False, default=False)
+    region = Column(String(40), nullable=True)  # a province or the first two postcode digits
+    start_date = Column(Date, nullable=False)
+    weekday = Column(SmallInteger, nullable=True)  # 0 = Monday
+    start_time = Column(String(5), nullable=True)  # "HH:MM"
+    capacity = Column(Integer, nullable=False, default=12)
+    price = Column(String(120), nullable=True)  # empty: "ask the organiser"
+    teacher = Column(String(80), nullable=True)  # first name
+    status = Column(String(16), nullable=False, default="open")  # open, full, closed
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Enrolment(Base):
+    """Someone who signed up for a group, or for the waiting list of a region (group empty). One per person."""
+
+    __tablename__ = "enrolments"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
+    group_id = Column(Integer, ForeignKey("course_groups.id", ondelete="SET NULL"), nullable=True, index=True)
+    region = Column(String(40), nullable=True)  # for the waiting list
+    first_name = Column(String(80), nullable=False)
+    contact = Column(String(254), nullable=False)  # lower-case e-mail or an E.164 mobile number
+    note = Column(Text, nullable=True)
+    status = Column(String(16), nullable=False, default="new")  # new, contacted, placed, cancelled
+    channel = Column(String(32), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
