@@ -88,17 +88,31 @@ def test_edit_group_changes_what_is_stored(course: CourseStore) -> None:
         ({"weekday": 7}, "weekday"),
         ({"weekday": -1}, "weekday"),
         ({"colour": "blue"}, "unknown group fields: colour"),
+        ({"start_time": "19:30 uur"}, "start time must be HH:MM"),  # PostgreSQL would refuse 9 characters
+        ({"start_time": "25:00"}, "start time must be HH:MM"),
+        ({"title": ""}, "needs a title"),
+        ({"title": "   "}, "needs a title"),
+        ({"title": "x" * 121}, "title may be at most 120"),
+        ({"place": "x" * 201}, "place may be at most 200"),
+        ({"teacher": "x" * 81}, "teacher may be at most 80"),
     ],
 )
 def test_bad_group_values_are_refused_and_nothing_changes(course: CourseStore, values: dict, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        add_group(course, "Nieuw", **values)
+        course.add_group(**{"title": "Nieuw", "start_date": date(2027, 2, 1), **values})
     assert course.groups() == []
     group_id = add_group(course, "Bestaand", capacity=10)
     before = course.group(group_id)
     with pytest.raises(ValueError, match=problem):
         course.edit_group(group_id, **values)
     assert course.group(group_id) == before
+
+
+def test_values_as_long_as_the_columns_allow_are_stored(course: CourseStore) -> None:
+    longest = dict(title="t" * 120, place="p" * 200, region="r" * 40, price="€" * 120, teacher="ë" * 80,
+                   start_time="23:59", weekday=6, capacity=50)
+    group = course.group(add_group(course, **longest))
+    assert {name: getattr(group, name) for name in longest} == longest
 
 
 # ---- enrolments ----

@@ -1,11 +1,14 @@
 """Alembic migrations go up and down cleanly on SQLite and PostgreSQL; `make run` may migrate again any time.
 
-There is one migration so far: a test that upgrades across migrations with data in the tables comes with the
-second one (the exercises and course issues add tables).
+Migrations: 0001 users, 0002 exercises / subscriptions / check-ins / outbox / web inbox / button payloads,
+0003 course groups and enrolments. Upgrades across them keep the rows that are there; downgrades drop only
+what the later migration added.
 """
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from datetime import date
+
+from sqlalchemy import inspect, text
 
 from bot.storage import UserStore, make_engine
 from tests.conftest import ROOT
@@ -34,4 +37,34 @@ def test_migrating_again_at_head_changes_nothing_and_keeps_rows(database_url: st
     UserStore(engine).ensure("web", "keep-me", "en")
     command.upgrade(alembic_config(database_url), "head")
     assert UserStore(engine).get("web", "keep-me").language == "en"
+    engine.dispose()
+
+
+def test_upgrading_across_migrations_keeps_rows_and_downgrading_drops_only_later_tables(database_url: str) -> None:
+    config = alembic_config(database_url)
+    engine = make_engine(database_url)
+    command.downgrade(config, "0001_users")
+    assert set(inspect(engine).get_table_names()) - {"alembic_version"} == {"users"}
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (channel, channel_user_id, language) VALUES ('telegram', '5', 'en')"))
+    command.upgrade(config, "0002_exercises")
+    user = UserStore(engine).get("telegram", "5")
+    assert user.language == "en" and user.active is True  # the server default filled the old row
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO subscriptions (user_id, local_time) VALUES (:u, '08:30')"), {"u": user.id}
+        )
+    command.upgrade(config, "head")
+    from bot.storage.course import CourseStore
+    from bot.storage.exercises import ExerciseStore
+
+    assert ExerciseStore(engine).subscription(user.id).timezone == "Europe/Amsterdam"
+    CourseStore(engine).add_group(title="Zwolle", start_date=date(2027, 2, 2))
+    command.downgrade(config, "0002_exercises")
+    tables = set(inspect(engine).get_table_names())
+    assert "course_groups" not in tables and "enrolments" not in tables
+    assert ExerciseStore(engine).subscription(user.id).local_time == "08:30"
+    command.upgrade(config, "head")
+    assert CourseStore(engine).groups() == []
+    assert UserStore(engine).get("telegram", "5").language == "en"
     engine.dispose()

@@ -41,3 +41,10 @@ def test_a_conversation_is_stored_in_postgresql(on_postgres: tuple) -> None:
     assert said == ["express_loneliness", "answer_both"]
     assert done.index("utter_acknowledge_loneliness") < done.index("utter_ask_loneliness_kind") < done.index("utter_lonely_both")
     assert tuple(profile) == ("web", "nl"), "the application database is the same PostgreSQL"
+
+
+def test_an_enrolment_through_rest_is_stored_in_postgresql(on_postgres: tuple) -> None:
+    from tests.test_enrolment_e2e import enrol_through_rest
+
+    servers, url = on_postgres
+    enrol_through_rest(servers, url)

@@ -301,6 +301,33 @@ def test_a_scheduled_message_waits_in_the_inbox_and_is_shown_once(page: Page, we
     expect(bot_says(page, first_line("utter_exercise_later"))).to_be_visible(timeout=BOT_REPLY_MS)
 
 
+def test_the_organiser_logs_in_and_changes_a_status_with_the_keyboard(page: Page, servers: Servers, tmp_path: Path) -> None:
+    from datetime import date
+
+    from bot.storage.course import CourseStore
+
+    engine = make_engine(servers.app_database_url)
+    course = CourseStore(engine)
+    group_id = course.add_group(title="Deventer donderdag", place="Deventer", region="74", start_date=date(2027, 4, 1), capacity=9)
+    user = UserStore(engine).ensure("web", "organiser-test-person")
+    enrolment_id = course.enrol(user.id, "Noor", "noor@example.nl", "web", group_id=group_id)
+    with web_server(servers.rasa_url, tmp_path / "web.log", {**servers.env, "ORGANISER_TOKEN": "geheim-token-123"}) as server:
+        page.goto(server.url + "/organiser/")
+        expect(page.get_by_role("heading", name="Organisator")).to_be_visible(timeout=UI_MS)
+        expect(page.get_by_text("Noor")).to_have_count(0)  # nothing shown without the token
+        page.get_by_label("Organisator-token").fill("geheim-token-123")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name=re.compile("Deventer donderdag.*8 van 9 plaatsen vrij"))).to_be_visible(timeout=UI_MS)
+        status = page.get_by_label("Status van Noor")
+        status.focus()
+        status.select_option("contacted")
+        page.keyboard.press("Tab")  # to "Opslaan"
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Status van Noor")).to_have_value("contacted", timeout=UI_MS)
+    assert course.enrolment(enrolment_id).status == "contacted"
+    engine.dispose()
+
+
 def test_unreachable_server_keeps_the_message_and_offers_a_retry(browser: Browser, servers: Servers, tmp_path: Path) -> None:
     errors: List[str] = []
     server = start_web_server(servers.rasa_url, tmp_path / "web.log", servers.env)

@@ -1,6 +1,7 @@
 """Course groups and enrolments: the only place that reads or writes those tables."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Dict, List, Optional
@@ -13,6 +14,7 @@ from bot.storage.models import CourseGroup, Enrolment, User, utcnow
 
 GROUP_STATUSES = ("open", "full", "closed")
 ENROLMENT_STATUSES = ("new", "contacted", "placed", "cancelled")
+TEXT_LIMITS = {"title": 120, "place": 200, "region": 40, "price": 120, "teacher": 80}  # the columns' lengths
 GROUP_FIELDS = ("title", "place", "online", "region", "start_date", "weekday", "start_time", "capacity", "price", "teacher", "status")
 
 
@@ -115,7 +117,7 @@ class CourseStore:
         with session_scope(self.engine) as session:
             existing = session.execute(select(Enrolment).where(Enrolment.user_id == user_id)).scalar_one_or_none()
             if group_id is not None:
-                group = session.get(CourseGroup, group_id)
+                group = session.get(CourseGroup, group_id, with_for_update=True)
                 taken = session.execute(
                     select(func.count()).where(Enrolment.group_id == group_id, Enrolment.status != "cancelled",
                                                Enrolment.user_id != user_id)
@@ -190,6 +192,13 @@ def _check_group(values: Dict[str, Any]) -> None:
         raise ValueError("capacity must be 1-50")
     if values.get("weekday") is not None and not 0 <= int(values["weekday"]) <= 6:
         raise ValueError("weekday must be 0 (Monday) to 6 (Sunday)")
+    if "title" in values and not str(values["title"] or "").strip():
+        raise ValueError("a group needs a title")
+    if values.get("start_time") is not None and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(values["start_time"])):
+        raise ValueError("start time must be HH:MM, e.g. 19:30")
+    for name, limit in TEXT_LIMITS.items():  # PostgreSQL refuses longer text; SQLite would store it
+        if values.get(name) is not None and len(str(values[name])) > limit:
+            raise ValueError(f"{name} may be at most {limit} characters")
 
 
 def _group(row: CourseGroup, taken: int) -> Group:
