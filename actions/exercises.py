@@ -5,7 +5,7 @@ import logging
 import random
 import re
 from datetime import date, datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -221,11 +221,27 @@ class ValidateExerciseTimeForm(FormValidationAction):
     def validate_exercise_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        parsed = parse_time(str(value or ""))
+        text, zone = split_timezone(str(value or ""))
+        parsed = parse_time(text)
         if parsed is None:
             dispatcher.utter_message(text=message("time_not_understood", language_of(tracker)))
             return {"exercise_time": None}
-        return {"exercise_time": format_time(parsed, language_of(tracker))}
+        chosen = format_time(parsed, language_of(tracker))
+        return {"exercise_time": f"{chosen} {zone}" if zone else chosen}
+
+
+ZONE_NAME = re.compile(r"\b[A-Z][A-Za-z_]+(?:/[A-Za-z_\-]+){1,2}\b")
+
+
+def split_timezone(text: str) -> Tuple[str, Optional[str]]:
+    """"20:15 Europe/London" -> ("20:15", "Europe/London"): someone elsewhere names their time zone."""
+    for match in ZONE_NAME.finditer(text or ""):
+        try:
+            ZoneInfo(match.group(0))
+        except (ValueError, KeyError, OSError):
+            continue
+        return (text[:match.start()] + text[match.end():]).strip(), match.group(0)
+    return text, None
 
 
 class ActionSubscribeExercises(Action):
@@ -235,8 +251,8 @@ class ActionSubscribeExercises(Action):
         return "action_subscribe_exercises"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        chosen = tracker.get_slot("exercise_time")
-        parsed = parse_time(str(chosen or ""))
+        chosen, named_zone = split_timezone(str(tracker.get_slot("exercise_time") or ""))
+        parsed = parse_time(chosen)
         if parsed is None:  # cannot happen after the form; kept so a broken slot never subscribes at a wrong time
             dispatcher.utter_message(text=message("time_not_understood", language_of(tracker)))
             return [SlotSet("exercise_time", None)]
@@ -245,7 +261,7 @@ class ActionSubscribeExercises(Action):
             user_id = user_id_of(tracker)
             store = exercise_store()
             existing = store.subscription(user_id)
-            zone = existing.timezone if existing else _timezone_from(tracker)
+            zone = named_zone or (existing.timezone if existing else _timezone_from(tracker))
             store.subscribe(user_id, local_time, zone)
         except SQLAlchemyError:
             logger.exception("could not store the subscription")

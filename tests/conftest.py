@@ -243,3 +243,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with fresh_postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+def action_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A migrated SQLite database that the custom actions use (through actions.common) for one test."""
+    from actions import common
+    from bot.storage import make_engine
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    monkeypatch.setattr(common, "default_engine", lambda: engine)
+    yield engine
+    engine.dispose()

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import common
 from actions.course import (
     WAITING,
     ActionAskCourseGroup,
@@ -24,9 +22,8 @@ from actions.course import (
     nearest_first,
 )
 from bot import content
-from bot.storage import UserStore, make_engine
+from bot.storage import UserStore
 from bot.storage.course import CourseStore
-from tests.conftest import migrate
 
 FORM_SLOTS = ["enrol_consent", "first_name", "contact", "course_group", "enrol_region", "age_ok", "enrol_note"]
 
@@ -52,16 +49,6 @@ def validate(slot: str, value: Any, tracker_: Tracker):
     return getattr(ValidateEnrolmentForm(), f"validate_{slot}")(value, dispatcher, tracker_, {}), dispatcher.messages
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    monkeypatch.setattr(common, "default_engine", lambda: engine)
-    yield engine
-    engine.dispose()
-
-
 def add_groups(engine) -> Dict[str, int]:
     store = CourseStore(engine)
     return {
@@ -77,7 +64,7 @@ def add_groups(engine) -> Dict[str, int]:
 # ---- answers to the question asked ----
 
 
-async def test_course_info_is_short_with_buttons_for_what_people_ask_next(db) -> None:
+async def test_course_info_is_short_with_buttons_for_what_people_ask_next(action_db) -> None:
     said, _ = await run(ActionCourseInfo(), tracker())
     assert said[0]["text"] == content.course()["intro"]["nl"]
     assert len(said[0]["text"].split()) <= 50
@@ -85,7 +72,7 @@ async def test_course_info_is_short_with_buttons_for_what_people_ask_next(db) ->
         "/course_when", "/course_where", "/course_cost", "/course_online", "/course_how", "/enrol_course"]
 
 
-async def test_without_groups_the_answer_says_so_and_invents_nothing(db) -> None:
+async def test_without_groups_the_answer_says_so_and_invents_nothing(action_db) -> None:
     for intent in ("course_when", "course_where", "course_cost"):
         said, _ = await run(ActionCourseAnswer(), tracker("wanneer begint het?", intent))
         assert content.course()["no_groups"]["nl"] in said[0]["text"]
@@ -94,8 +81,8 @@ async def test_without_groups_the_answer_says_so_and_invents_nothing(db) -> None
     assert said[0]["text"] == content.course()["no_online"]["nl"]
 
 
-async def test_where_with_a_postcode_lists_the_nearest_group_first(db) -> None:
-    add_groups(db)
+async def test_where_with_a_postcode_lists_the_nearest_group_first(action_db) -> None:
+    add_groups(action_db)
     said, _ = await run(ActionCourseAnswer(), tracker("is er een groep bij 3512 AB?", "course_where"))
     lines = said[0]["text"].split("\n")
     assert "35" in lines[0] and "Utrecht maandag" in lines[1] and "Zwolle dinsdag" in lines[2]
@@ -104,8 +91,8 @@ async def test_where_with_a_postcode_lists_the_nearest_group_first(db) -> None:
     assert "/course_where" not in [b["payload"] for b in said[0]["buttons"]]
 
 
-async def test_cost_comes_from_the_groups_and_online_lists_online_groups(db) -> None:
-    add_groups(db)
+async def test_cost_comes_from_the_groups_and_online_lists_online_groups(action_db) -> None:
+    add_groups(action_db)
     said, _ = await run(ActionCourseAnswer(), tracker("wat kost het", "course_cost"))
     assert "€ 95" in said[0]["text"] and "Utrecht" not in said[0]["text"]  # Utrecht has no price: not listed
     said, _ = await run(ActionCourseAnswer(), tracker("kan het online", "course_online"))
@@ -113,7 +100,7 @@ async def test_cost_comes_from_the_groups_and_online_lists_online_groups(db) -> 
 
 
 @pytest.mark.parametrize("intent, key", [("course_how", "how"), ("course_therapy", "therapy"), ("course_for_whom", "for_whom")])
-async def test_how_therapy_and_for_whom_come_from_the_content_file(db, intent: str, key: str) -> None:
+async def test_how_therapy_and_for_whom_come_from_the_content_file(action_db, intent: str, key: str) -> None:
     said, _ = await run(ActionCourseAnswer(), tracker("?", intent, {"language": "en"}))
     assert said[0]["text"] == content.course()[key]["en"]
     assert len(said[0]["text"].split()) <= 50
@@ -155,8 +142,8 @@ def test_names_and_ages() -> None:
         assert validate("age_ok", typed, tracker(typed, intent))[0] == {"age_ok": answer}
 
 
-async def test_groups_as_buttons_nearest_first_and_the_waiting_list(db) -> None:
-    ids = add_groups(db)
+async def test_groups_as_buttons_nearest_first_and_the_waiting_list(action_db) -> None:
+    ids = add_groups(action_db)
     said, _ = await run(ActionAskCourseGroup(), tracker(slots={"enrol_region": "35"}))
     payloads = [b["payload"] for b in said[0]["buttons"]]
     assert payloads[0] == f'/inform{{"course_group": "{ids["utrecht"]}"}}'
@@ -167,7 +154,7 @@ async def test_groups_as_buttons_nearest_first_and_the_waiting_list(db) -> None:
     assert validate("course_group", "wachtlijst", tracker())[0] == {"course_group": WAITING}
 
 
-async def test_no_open_groups_offers_only_the_waiting_list(db) -> None:
+async def test_no_open_groups_offers_only_the_waiting_list(action_db) -> None:
     said, _ = await run(ActionAskCourseGroup(), tracker())
     assert said[0]["text"] == content.message("ask_course_group_none", "nl")
     assert [b["payload"] for b in said[0]["buttons"]] == [f'/inform{{"course_group": "{WAITING}"}}']
@@ -188,35 +175,35 @@ async def test_required_slots_under_16_ends_and_the_waiting_list_asks_where() ->
 FILLED = {"enrol_consent": "yes", "first_name": "Sanne", "contact": "sanne@example.nl", "age_ok": "yes", "enrol_note": "-"}
 
 
-async def test_under_16_gets_a_kind_answer_and_nothing_is_stored(db) -> None:
+async def test_under_16_gets_a_kind_answer_and_nothing_is_stored(action_db) -> None:
     said, events = await run(ActionEnrolSummary(), tracker(slots={**FILLED, "age_ok": "no"}))
     assert said[0]["text"] == content.message("under_16", "nl", **content.helpline_values())
     assert all(e["value"] is None for e in events if e["event"] == "slot")
-    assert UserStore(db).get("telegram", "321") is None
+    assert UserStore(action_db).get("telegram", "321") is None
 
 
-async def test_summary_then_confirm_stores_one_enrolment_and_again_updates_it(db) -> None:
-    ids = add_groups(db)
+async def test_summary_then_confirm_stores_one_enrolment_and_again_updates_it(action_db) -> None:
+    ids = add_groups(action_db)
     slots = {**FILLED, "course_group": str(ids["zwolle"]), "enrol_region": "80"}
     said, _ = await run(ActionEnrolSummary(), tracker(slots=slots))
     assert "Sanne" in said[0]["text"] and "Zwolle dinsdag" in said[0]["text"]
     assert [b["payload"] for b in said[0]["buttons"]] == ["/affirm", "/enrol_course", "/deny"]
     said, _ = await run(ActionEnrolSave(), tracker("ja", "affirm", slots))
     assert said[0]["text"] == content.message("enrolled", "nl", first_name="Sanne", contact="sanne@example.nl")
-    user = UserStore(db).get("telegram", "321")
+    user = UserStore(action_db).get("telegram", "321")
     assert user.consent_at is not None
     await run(ActionEnrolSave(), tracker("ja", "affirm", {**slots, "contact": "+31612345678"}))
-    [row] = CourseStore(db).enrolments()
+    [row] = CourseStore(action_db).enrolments()
     assert (row.group_id, row.contact, row.status, row.channel) == (ids["zwolle"], "+31612345678", "new", "telegram")
 
 
-async def test_a_group_that_filled_up_meanwhile_puts_you_on_the_waiting_list(db) -> None:
-    ids = add_groups(db)  # Utrecht has one place
-    other = UserStore(db).ensure("web", "someone-else").id
-    CourseStore(db).enrol(other, "Piet", "piet@example.nl", "web", group_id=ids["utrecht"])
+async def test_a_group_that_filled_up_meanwhile_puts_you_on_the_waiting_list(action_db) -> None:
+    ids = add_groups(action_db)  # Utrecht has one place
+    other = UserStore(action_db).ensure("web", "someone-else").id
+    CourseStore(action_db).enrol(other, "Piet", "piet@example.nl", "web", group_id=ids["utrecht"])
     said, _ = await run(ActionEnrolSave(), tracker("ja", "affirm", {**FILLED, "course_group": str(ids["utrecht"]), "enrol_region": "35"}))
     assert said[0]["text"] == content.message("enrol_group_became_full", "nl")
-    mine = [row for row in CourseStore(db).enrolments() if row.first_name == "Sanne"]
+    mine = [row for row in CourseStore(action_db).enrolments() if row.first_name == "Sanne"]
     assert mine[0].group_id is None and mine[0].region == "35"
 
 
@@ -230,13 +217,13 @@ async def test_change_asks_which_field_then_clears_it_and_goes_back_to_the_form(
     assert events[-1]["event"] == "followup" and events[-1]["name"] == "enrolment_form"
 
 
-async def test_my_enrolment_shows_it_and_cancel_cancels_it(db) -> None:
+async def test_my_enrolment_shows_it_and_cancel_cancels_it(action_db) -> None:
     said, _ = await run(ActionMyEnrolment(), tracker("mijn aanmelding", "my_enrolment"))
     assert said[0]["text"] == content.message("no_enrolment", "nl")
-    assert UserStore(db).get("telegram", "321") is None, "looking does not create a profile"
+    assert UserStore(action_db).get("telegram", "321") is None, "looking does not create a profile"
     await run(ActionEnrolSave(), tracker("ja", "affirm", {**FILLED, "course_group": WAITING, "enrol_region": "Zwolle"}))
     said, _ = await run(ActionMyEnrolment(), tracker("mijn aanmelding", "my_enrolment"))
     assert "wachtlijst (Zwolle)" in said[0]["text"] and "sanne@example.nl" in said[0]["text"]
     said, _ = await run(ActionCancelEnrolment(), tracker("afmelden", "cancel_enrolment"))
     assert said[0]["text"] == content.message("enrolment_cancelled", "nl")
-    assert CourseStore(db).enrolments()[0].status == "cancelled"
+    assert CourseStore(action_db).enrolments()[0].status == "cancelled"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import random
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,6 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import common
 from actions.exercises import (
     ActionAskExerciseRating,
     ActionAskExerciseTime,
@@ -30,9 +28,8 @@ from actions.exercises import (
 )
 from actions.progress import ActionShowProgress
 from bot import content
-from bot.storage import UserStore, make_engine
+from bot.storage import UserStore
 from bot.storage.exercises import ExerciseStore
-from tests.conftest import migrate
 
 
 def tracker(
@@ -73,16 +70,6 @@ def slots(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    migrate(url)
-    engine = make_engine(url)
-    monkeypatch.setattr(common, "default_engine", lambda: engine)
-    yield engine
-    engine.dispose()
-
-
 def user_id(engine, sender: str = "telegram:555") -> int:
     channel, key = sender.split(":")
     found = UserStore(engine).get(channel, key)
@@ -104,7 +91,7 @@ def test_no_exercise_comes_back_within_14_days_while_others_remain() -> None:
     assert choose_exercise(recent, catalogue, rng)["key"] == recent[-1], "all used: the one longest ago"
 
 
-async def test_an_exercise_has_numbered_steps_buttons_and_is_logged(db) -> None:
+async def test_an_exercise_has_numbered_steps_buttons_and_is_logged(action_db) -> None:
     messages, events = await run(ActionGiveExercise(), tracker(slots={"language": "en"}))
     [message] = messages
     key = slots(events)["last_exercise"]
@@ -116,22 +103,22 @@ async def test_an_exercise_has_numbered_steps_buttons_and_is_logged(db) -> None:
     if item["needs_others"]:
         assert item["alone"]["en"] in message["text"]
     assert [b["payload"] for b in message["buttons"]] == ["/exercise_done", "/request_exercise", "/exercise_later"]
-    assert ExerciseStore(db).recent_keys(user_id(db)) == [key]
+    assert ExerciseStore(action_db).recent_keys(user_id(action_db)) == [key]
 
 
-async def test_the_alone_variant_is_offered_with_every_exercise_that_needs_others(db, monkeypatch) -> None:
+async def test_the_alone_variant_is_offered_with_every_exercise_that_needs_others(action_db, monkeypatch) -> None:
     social = next(item for item in content.exercises() if item["needs_others"])
     monkeypatch.setattr("actions.exercises.exercises", lambda: [social])
     messages, _ = await run(ActionGiveExercise(), tracker())
     assert social["alone"]["nl"] in messages[0]["text"]
 
 
-async def test_a_scheduled_exercise_says_it_is_todays(db) -> None:
+async def test_a_scheduled_exercise_says_it_is_todays(action_db) -> None:
     messages, _ = await run(ActionGiveExercise(), tracker("EXTERNAL: request_exercise", "request_exercise", metadata={"is_external": True}))
     assert messages[0]["text"].startswith("Je oefening van vandaag")
 
 
-async def test_fourteen_exercises_in_a_row_are_all_different(db) -> None:
+async def test_fourteen_exercises_in_a_row_are_all_different(action_db) -> None:
     keys = []
     for _ in range(14):
         _, events = await run(ActionGiveExercise(), tracker())
@@ -151,7 +138,7 @@ def test_how_it_went_from_faces_and_words(said: str, rating: Optional[int]) -> N
     assert rating_from(said) == rating
 
 
-async def test_done_then_rating_and_a_note_are_stored(db) -> None:
+async def test_done_then_rating_and_a_note_are_stored(action_db) -> None:
     await run(ActionGiveExercise(), tracker())
     messages, events = await run(ActionExerciseDone(), tracker("gedaan!", "exercise_done"))
     assert messages[0]["text"] == content.message("exercise_done", "nl")
@@ -168,12 +155,12 @@ async def test_done_then_rating_and_a_note_are_stored(db) -> None:
     assert result == {"exercise_note": "de zon voelde fijn"}
     thanks, events = await run(ActionSaveExerciseFeedback(), tracker(slots={"exercise_rating": "3", "exercise_note": "de zon voelde fijn"}))
     assert thanks[0]["text"] == content.message("feedback_thanks", "nl")
-    [row] = ExerciseStore(db).done_history(user_id(db))
+    [row] = ExerciseStore(action_db).done_history(user_id(action_db))
     assert (row.rating, row.note) == (3, "de zon voelde fijn") and row.done_at is not None
     assert slots(events) == {"exercise_rating": None, "exercise_note": None}
 
 
-async def test_skipping_the_questions_stores_no_rating_and_no_note(db) -> None:
+async def test_skipping_the_questions_stores_no_rating_and_no_note(action_db) -> None:
     await run(ActionGiveExercise(), tracker())
     await run(ActionExerciseDone(), tracker("klaar", "exercise_done"))
     result, _ = validate(ValidateExerciseFeedbackForm(), "exercise_rating", "overslaan", tracker("overslaan", "inform"))
@@ -181,11 +168,11 @@ async def test_skipping_the_questions_stores_no_rating_and_no_note(db) -> None:
     result, _ = validate(ValidateExerciseFeedbackForm(), "exercise_note", "/deny", tracker("/deny", "deny"))
     assert result == {"exercise_note": "skipped"}
     await run(ActionSaveExerciseFeedback(), tracker(slots={"exercise_rating": "skipped", "exercise_note": "skipped"}))
-    [row] = ExerciseStore(db).done_history(user_id(db))
+    [row] = ExerciseStore(action_db).done_history(user_id(action_db))
     assert (row.rating, row.note) == (None, None)
 
 
-async def test_a_low_rating_gets_a_kind_answer_not_a_cheerful_one(db) -> None:
+async def test_a_low_rating_gets_a_kind_answer_not_a_cheerful_one(action_db) -> None:
     await run(ActionGiveExercise(), tracker())
     await run(ActionExerciseDone(), tracker("gedaan", "exercise_done"))
     thanks, _ = await run(ActionSaveExerciseFeedback(), tracker(slots={"exercise_rating": "1", "exercise_note": "skipped"}))
@@ -208,53 +195,63 @@ def test_a_vague_time_is_asked_again_kindly(said: str) -> None:
     assert said_back[0]["text"] == content.message("time_not_understood", "nl")
 
 
-async def test_the_time_question_offers_morning_afternoon_evening(db) -> None:
+async def test_the_time_question_offers_morning_afternoon_evening(action_db) -> None:
     asked, _ = await run(ActionAskExerciseTime(), tracker(slots={"language": "en"}))
     assert [b["title"] for b in asked[0]["buttons"]] == ["Morning (09:00)", "Afternoon (14:00)", "Evening (19:30)"]
     assert asked[0]["buttons"][2]["payload"] == '/inform{"exercise_time": "19:30"}'
 
 
-async def test_subscribe_repeats_the_time_then_a_change_says_so(db) -> None:
+async def test_subscribe_repeats_the_time_then_a_change_says_so(action_db) -> None:
     said, events = await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "08:30"}))
     assert said[0]["text"] == content.message("subscribed", "nl", time="08:30", timezone="Europe/Amsterdam")
     assert slots(events) == {"exercise_time": None}
     said, _ = await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "20:15"}))
     assert said[0]["text"] == content.message("subscription_changed", "nl", time="20:15", timezone="Europe/Amsterdam")
-    view = ExerciseStore(db).subscription(user_id(db))
+    view = ExerciseStore(action_db).subscription(user_id(action_db))
     assert (view.local_time, view.timezone, view.active) == ("20:15", "Europe/Amsterdam", True)
 
 
-async def test_the_browsers_time_zone_is_used_when_the_widget_sends_it(db) -> None:
+async def test_a_time_zone_typed_with_the_time_is_used(action_db) -> None:
+    result, _ = validate(ValidateExerciseTimeForm(), "exercise_time", "20:15 Europe/London", tracker("20:15 Europe/London", "inform"))
+    assert result == {"exercise_time": "20:15 Europe/London"}
+    said, _ = await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "20:15 Europe/London"}))
+    assert said[0]["text"] == content.message("subscribed", "nl", time="20:15", timezone="Europe/London")
+    assert ExerciseStore(action_db).subscription(user_id(action_db)).timezone == "Europe/London"
+    result, _ = validate(ValidateExerciseTimeForm(), "exercise_time", "20:15 Mars/Olympus", tracker("x", "inform"))
+    assert result == {"exercise_time": None}
+
+
+async def test_the_browsers_time_zone_is_used_when_the_widget_sends_it(action_db) -> None:
     await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}, sender_id="web:abcdefgh12", metadata={"timezone": "Europe/London"}))
-    assert ExerciseStore(db).subscription(user_id(db, "web:abcdefgh12")).timezone == "Europe/London"
+    assert ExerciseStore(action_db).subscription(user_id(action_db, "web:abcdefgh12")).timezone == "Europe/London"
     await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}, sender_id="web:zzzzzzzz12", metadata={"timezone": "Mars/Olympus"}))
-    assert ExerciseStore(db).subscription(user_id(db, "web:zzzzzzzz12")).timezone == "Europe/Amsterdam"
+    assert ExerciseStore(action_db).subscription(user_id(action_db, "web:zzzzzzzz12")).timezone == "Europe/Amsterdam"
 
 
-async def test_pause_a_week_or_until_a_day_then_resume(db) -> None:
+async def test_pause_a_week_or_until_a_day_then_resume(action_db) -> None:
     await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}))
     today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
     said, _ = await run(ActionPauseExercises(), tracker("pauzeer een week", "pause_exercises"))
     week = today + timedelta(days=7)
-    assert ExerciseStore(db).subscription(user_id(db)).paused_until == week
+    assert ExerciseStore(action_db).subscription(user_id(action_db)).paused_until == week
     assert f"{week.day} " in said[0]["text"]
     await run(ActionPauseExercises(), tracker("even pauze, ik ben op vakantie", "pause_exercises"))  # no end said: a week
-    assert ExerciseStore(db).subscription(user_id(db)).paused_until == week
+    assert ExerciseStore(action_db).subscription(user_id(action_db)).paused_until == week
     await run(ActionPauseExercises(), tracker("pause my exercises for 3 days", "pause_exercises", slots={"language": "en"}))
-    assert ExerciseStore(db).subscription(user_id(db)).paused_until == today + timedelta(days=3)
+    assert ExerciseStore(action_db).subscription(user_id(action_db)).paused_until == today + timedelta(days=3)
     said, _ = await run(ActionResumeExercises(), tracker("ga weer door", "resume_exercises"))
     assert said[0]["text"] == content.message("resumed", "nl", time="09:00")
-    assert ExerciseStore(db).subscription(user_id(db)).paused_until is None
+    assert ExerciseStore(action_db).subscription(user_id(action_db)).paused_until is None
 
 
-async def test_stop_in_one_step_and_never_a_new_profile(db) -> None:
+async def test_stop_in_one_step_and_never_a_new_profile(action_db) -> None:
     said, _ = await run(ActionStopExercises(), tracker("/stop_exercises", "stop_exercises", sender_id="telegram:777"))
     assert said[0]["text"] == content.message("not_subscribed", "nl")
-    assert UserStore(db).get("telegram", "777") is None
+    assert UserStore(action_db).get("telegram", "777") is None
     await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}))
     said, events = await run(ActionStopExercises(), tracker("stop", "stop_exercises", slots={"exercise_time": "10:00"}))
     assert said[0]["text"] == content.message("stopped", "nl")
-    assert ExerciseStore(db).subscription(user_id(db)).active is False
+    assert ExerciseStore(action_db).subscription(user_id(action_db)).active is False
     assert slots(events)["exercise_time"] is None
     said, _ = await run(ActionPauseExercises(), tracker("pauzeer een week", "pause_exercises"))
     assert said[0]["text"] == content.message("not_subscribed", "nl")
@@ -263,17 +260,17 @@ async def test_stop_in_one_step_and_never_a_new_profile(db) -> None:
 # ---- progress ----
 
 
-async def test_no_history_gets_an_encouraging_line_not_an_empty_chart(db) -> None:
+async def test_no_history_gets_an_encouraging_line_not_an_empty_chart(action_db) -> None:
     said, _ = await run(ActionShowProgress(), tracker("hoe gaat het met mijn oefeningen", "ask_progress"))
     assert said == [{**said[0], "text": content.message("no_progress_yet", "nl")}]
-    assert UserStore(db).get("telegram", "555") is None, "looking does not create a profile"
+    assert UserStore(action_db).get("telegram", "555") is None, "looking does not create a profile"
 
 
-async def test_progress_is_a_summary_and_a_png_with_that_summary_as_alt_text(db) -> None:
+async def test_progress_is_a_summary_and_a_png_with_that_summary_as_alt_text(action_db) -> None:
     for _ in range(3):
         await run(ActionGiveExercise(), tracker())
         await run(ActionExerciseDone(), tracker("gedaan", "exercise_done"))
-    ExerciseStore(db).save_checkin(user_id(db), 6, date.today())
+    ExerciseStore(action_db).save_checkin(user_id(action_db), 6, date.today())
     said, _ = await run(ActionShowProgress(), tracker("how am I doing", "ask_progress", slots={"language": "en"}))
     summary, chart = said
     assert summary["text"].startswith("You did 3 exercises")
@@ -294,7 +291,7 @@ def test_a_check_in_score_from_what_people_type(said: str, score: Optional[int])
     assert score_from(said) == score
 
 
-async def test_the_check_in_is_stored_per_week_and_answering_again_replaces_it(db) -> None:
+async def test_the_check_in_is_stored_per_week_and_answering_again_replaces_it(action_db) -> None:
     from actions.exercises import ActionAskCheckinScore, ActionSaveCheckin, ValidateCheckinForm
 
     asked, _ = await run(ActionAskCheckinScore(), tracker())
@@ -307,4 +304,4 @@ async def test_the_check_in_is_stored_per_week_and_answering_again_replaces_it(d
     assert thanks[0]["text"] == content.message("checkin_saved", "nl") and slots(events) == {"checkin_score": None}
     await run(ActionSaveCheckin(), tracker(slots={"checkin_score": "4"}))
     week = datetime.now(ZoneInfo("Europe/Amsterdam")).date().isocalendar()
-    assert ExerciseStore(db).checkins(user_id(db)) == {f"{week[0]}-W{week[1]:02d}": 4}
+    assert ExerciseStore(action_db).checkins(user_id(action_db)) == {f"{week[0]}-W{week[1]:02d}": 4}

@@ -55,7 +55,7 @@ class RasaClient:
         """
         if not self.api_token:
             raise RasaUnavailable("RASA_API_TOKEN is not set: scheduled messages need Rasa's API")
-        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/trigger_intent"
+        url = f"{self.base_url}/conversations/{quote(sender, safe=':')}/trigger_intent"  # Rasa does not unquote %3A
         body = {"name": intent, "entities": entities or {}}
         try:
             response = await self._client.post(url, params={"token": self.api_token}, json=body)

@@ -5,7 +5,8 @@ Runs after the intent classifiers. A message becomes `crisis` when
 - the crisis detector (`bot/nlu/crisis_detector.py`, trained on `data/safety/` and the NLU data) scores it at
   or above `threshold`, or at or above `unsure_threshold` while no other intent is `confident`, or
 - it names a one-word crisis topic ("zelfmoord", "suicide"), unless the detector scores it below `topic_veto`
-  and another intent is confident: "I'm writing an essay on suicide prevention" is a school question.
+  and another intent has at least `topic_confident`: "I'm writing an essay on suicide prevention" is a school
+  question.
 When only the classifier says `crisis` and the detector scores below `veto_threshold`, the next intent is used
 (a tax question is not a crisis). Every message gets `crisis_score` in the parse result.
 """
@@ -43,7 +44,8 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
                 "unsure_threshold": 0.4,
                 "confident": 0.95,
                 "topic_veto": 0.2,
-                "veto_threshold": 0.2,
+                "topic_confident": 0.5,
+                "veto_threshold": 0.3,
             }
 
         def __init__(
@@ -131,7 +133,8 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
             if score >= config["unsure_threshold"] and not other_is_sure:
                 return True
             if phrases:  # only a one-word topic ("zelfmoord")
-                return not (score < config["topic_veto"] and other_is_sure)
+                other = self._next_best(message).get("confidence", 0.0)
+                return not (score < config["topic_veto"] and other >= config["topic_confident"])
             return False
 
         def _scores(self, texts: List[str]) -> List[float]:
