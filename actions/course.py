@@ -244,6 +244,8 @@ class ValidateEnrolmentForm(FormValidationAction):
         return wanted
 
     def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"first_name": None}
         try:
             return {"first_name": clean_first_name(str(value or ""))}
         except Invalid as problem:
@@ -251,6 +253,8 @@ class ValidateEnrolmentForm(FormValidationAction):
             return {"first_name": None}
 
     def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"contact": None}
         try:
             _, contact = normalise_contact(str(value or ""))
         except Invalid as problem:
@@ -259,6 +263,8 @@ class ValidateEnrolmentForm(FormValidationAction):
         return {"contact": contact}
 
     def validate_course_group(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"course_group": None}
         language = language_of(tracker)
         text = str(value or "").strip()
         if text == WAITING or text.lower() in ("wachtlijst", "waiting list", "op de wachtlijst", "waitlist"):
@@ -281,6 +287,8 @@ class ValidateEnrolmentForm(FormValidationAction):
         return {"course_group": None}
 
     def validate_enrol_region(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"enrol_region": None}
         text = str(value or "").strip()
         region = postcode_region(text) or (text[:40] if re.fullmatch(r"[^\W\d_][^\d]{1,39}", text) else None)
         if region is None:
@@ -289,9 +297,13 @@ class ValidateEnrolmentForm(FormValidationAction):
         return {"enrol_region": region}
 
     def validate_enrol_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"enrol_consent": None}
         return {"enrol_consent": "yes"}
 
     def validate_age_ok(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"age_ok": None}
         text = str(value or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         digits = re.findall(r"\d+", text)
@@ -303,6 +315,8 @@ class ValidateEnrolmentForm(FormValidationAction):
         return {"age_ok": None}
 
     def validate_enrol_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"enrol_note": None}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = str(value or "").strip()
         if intent == "deny" or text in ("", SKIPPED) or text.lower() in ("nee", "no", "niets", "nothing", "nee, niets"):

@@ -129,6 +129,8 @@ class ValidateExerciseFeedbackForm(FormValidationAction):
     def validate_exercise_rating(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"exercise_rating": None}
         if _skipped(value, tracker):
             return {"exercise_rating": "skipped", "exercise_note": "skipped"}
         rating = rating_from(str(value))
@@ -140,6 +142,8 @@ class ValidateExerciseFeedbackForm(FormValidationAction):
     def validate_exercise_note(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"exercise_note": None}
         if _skipped(value, tracker):
             return {"exercise_note": "skipped"}
         return {"exercise_note": str(value).strip()[:MAX_NOTE_CHARS] or "skipped"}
@@ -221,6 +225,8 @@ class ValidateExerciseTimeForm(FormValidationAction):
     def validate_exercise_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"exercise_time": None}
         text, zone = split_timezone(str(value or ""))
         parsed = parse_time(text)
         if parsed is None:
@@ -408,6 +414,8 @@ class ValidateCheckinForm(FormValidationAction):
     def validate_checkin_score(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:  # reset by an action, not typed: nothing to check or say
+            return {"checkin_score": None}
         score = score_from(str(value or ""))
         if score is None:
             dispatcher.utter_message(text=message("checkin_not_understood", language_of(tracker)))

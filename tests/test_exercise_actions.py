@@ -305,3 +305,16 @@ async def test_the_check_in_is_stored_per_week_and_answering_again_replaces_it(a
     await run(ActionSaveCheckin(), tracker(slots={"checkin_score": "4"}))
     week = datetime.now(ZoneInfo("Europe/Amsterdam")).date().isocalendar()
     assert ExerciseStore(action_db).checkins(user_id(action_db)) == {f"{week[0]}-W{week[1]:02d}": 4}
+
+
+def test_a_slot_reset_by_an_action_is_not_judged_as_an_answer() -> None:
+    """Resetting a slot (None) before a form starts must not produce "I couldn't place that" or a note "None"."""
+    from actions.course import ValidateEnrolmentForm
+    from actions.exercises import ValidateCheckinForm
+
+    forms = [(ValidateExerciseFeedbackForm(), "exercise_rating"), (ValidateExerciseFeedbackForm(), "exercise_note"),
+             (ValidateExerciseTimeForm(), "exercise_time"), (ValidateCheckinForm(), "checkin_score"),
+             (ValidateEnrolmentForm(), "contact"), (ValidateEnrolmentForm(), "first_name")]
+    for form, slot in forms:
+        result, said = validate(form, slot, None, tracker())
+        assert (result, said) == ({slot: None}, []), slot
