@@ -99,16 +99,11 @@ def groups(args: argparse.Namespace) -> int:
 
 
 def _tell_waiting_list(store, group_id: int) -> None:  # type: ignore[no-untyped-def]
-    """A group opens in a region: everyone waiting there gets one message (the scheduled sender sends it)."""
-    from bot.outbox import Outbox
+    from bot.organiser import tell_waiting_list
 
-    group = store.group(group_id)
-    if group is None or not group.bookable or not group.region:
-        return
-    waiting = [row.user_id for row in store.waiting_in(group.region)]
-    added = Outbox(store.engine).notify(waiting, "group_open", f"group-{group_id}")
+    added = tell_waiting_list(store, group_id)
     if added:
-        print(f"{added} people on the waiting list for {group.region} will hear about it")
+        print(f"{added} people on the waiting list for {store.group(group_id).region} will hear about it")
 
 
 def enrolments(args: argparse.Namespace) -> int:

@@ -80,6 +80,8 @@ def create_organiser_app(store: CourseStore, token: Optional[str]) -> web.Applic
     app.router.add_get("/", overview)
     app.router.add_post("/login", login)
     app.router.add_post("/enrolments/{id:\\d+}/status", change_status)
+    app.router.add_post("/groups", add_group)
+    app.router.add_post("/groups/{id:\\d+}/status", change_group_status)
     app.router.add_get("/enrolments.csv", download_csv)
     app.router.add_get("/style.css", stylesheet)
     return app
@@ -126,11 +128,107 @@ async def overview(request: web.Request) -> web.Response:
     for group in groups:
         members = [e for e in enrolments if e.group_id == group.id]
         title = f"{html.escape(describe_group(group))} — {group.free} van {group.capacity} plaatsen vrij ({html.escape(group.status)})"
-        sections.append(f"<section><h2>{title}</h2>{_table(request, members)}</section>")
+        sections.append(f"<section><h2>{title}</h2>{_group_status_form(group)}{_table(request, members)}</section>")
     waiting = [e for e in enrolments if e.group_id is None]
     sections.append(f"<section><h2>Wachtlijst</h2>{_table(request, waiting, show_region=True)}</section>")
-    body = (f"<p><a href='{_base(request)}/enrolments.csv'>Download alle aanmeldingen (CSV)</a></p>" + "".join(sections))
+    body = (f"<p><a href='{_base(request)}/enrolments.csv'>Download alle aanmeldingen (CSV)</a></p>" + "".join(sections)
+            + _group_form())
     return _page("Aanmeldingen Creatief Leven", body)
+
+
+GROUP_STATUS_LABELS = {"open": "open", "full": "vol", "closed": "gesloten"}
+
+
+def _group_status_form(group: Group) -> str:
+    options = "".join(
+        f"<option value='{s}'{' selected' if s == group.status else ''}>{label}</option>" for s, label in GROUP_STATUS_LABELS.items()
+    )
+    return (
+        f"<form method='post' action='{PREFIX}/groups/{group.id}/status'>"
+        f"<label for='group-{group.id}'>Groep is</label> <select id='group-{group.id}' name='status'>{options}</select> "
+        "<button type='submit'>Opslaan</button></form>"
+    )
+
+
+def _group_form(problem: str = "") -> str:
+    days = "".join(f"<option value='{i}'>{day}</option>" for i, day in enumerate(WEEKDAYS["nl"]))
+    fields = [
+        ("title", "Naam van de groep", "text", "required maxlength='120'"),
+        ("place", "Plaats en locatie (leeg bij online)", "text", "maxlength='200'"),
+        ("region", "Regio (provincie of eerste twee cijfers van de postcode)", "text", "maxlength='40'"),
+        ("start_date", "Startdatum", "date", "required"),
+        ("start_time", "Begintijd", "time", ""),
+        ("capacity", "Aantal plaatsen", "number", "min='1' max='50' value='12'"),
+        ("price", "Prijs zoals deelnemers hem lezen (leeg: vraag de organisator)", "text", "maxlength='120'"),
+        ("teacher", "Voornaam docent", "text", "maxlength='80'"),
+    ]
+    inputs = "".join(
+        f"<p><label for='new-{name}'>{label}</label><br><input id='new-{name}' name='{name}' type='{kind}' {extra}></p>"
+        for name, label, kind, extra in fields
+    )
+    alert = f"<p role='alert'>{html.escape(problem)}</p>" if problem else ""
+    return (
+        f"<section><h2>Nieuwe groep</h2>{alert}<form method='post' action='{PREFIX}/groups'>{inputs}"
+        f"<p><label for='new-weekday'>Dag</label><br><select id='new-weekday' name='weekday'><option value=''>—</option>{days}</select></p>"
+        "<p><input id='new-online' name='online' type='checkbox' value='1'> <label for='new-online'>Online</label></p>"
+        "<p><button type='submit'>Groep toevoegen</button></p></form></section>"
+    )
+
+
+def group_values(form: Any) -> Dict[str, Any]:
+    """A group from the organiser's form; ValueError with a reason a person can act on."""
+    values: Dict[str, Any] = {}
+    for name in ("title", "place", "region", "start_time", "price", "teacher"):
+        text = str(form.get(name, "")).strip()
+        if text:
+            values[name] = text
+    try:
+        values["start_date"] = date.fromisoformat(str(form.get("start_date", "")).strip())
+    except ValueError:
+        raise ValueError("De startdatum ontbreekt of klopt niet (jjjj-mm-dd).")
+    for name, low, high in (("capacity", 1, 50), ("weekday", 0, 6)):
+        text = str(form.get(name, "")).strip()
+        if text:
+            if not text.isdigit() or not low <= int(text) <= high:
+                raise ValueError(f"{name} moet een getal van {low} tot {high} zijn.")
+            values[name] = int(text)
+    values["online"] = bool(form.get("online"))
+    return values
+
+
+def tell_waiting_list(store: CourseStore, group_id: int) -> int:
+    """A group opens in a region: everyone waiting there gets one message (the scheduled sender sends it)."""
+    from bot.outbox import Outbox
+
+    group = store.group(group_id)
+    if group is None or not group.bookable or not group.region:
+        return 0
+    waiting = [row.user_id for row in store.waiting_in(group.region)]
+    return Outbox(store.engine).notify(waiting, "group_open", f"group-{group_id}")
+
+
+async def add_group(request: web.Request) -> web.StreamResponse:
+    store = request.app[STORE]
+    try:
+        group_id = store.add_group(**group_values(await request.post()))
+    except ValueError as problem:
+        return _page("Groep niet opgeslagen", _group_form(str(problem)), status=400)
+    tell_waiting_list(store, group_id)
+    raise web.HTTPSeeOther(location=PREFIX + "/")
+
+
+async def change_group_status(request: web.Request) -> web.StreamResponse:
+    store = request.app[STORE]
+    status = str((await request.post()).get("status", ""))
+    group_id = int(request.match_info["id"])
+    try:
+        changed = store.edit_group(group_id, status=status)
+    except ValueError as problem:
+        return _page("Fout", f"<p role='alert'>{html.escape(str(problem))}</p>", status=400)
+    if not changed:
+        return _page("Niet gevonden", "<p role='alert'>Die groep bestaat niet (meer).</p>", status=404)
+    tell_waiting_list(store, group_id)
+    raise web.HTTPSeeOther(location=PREFIX + "/")
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:

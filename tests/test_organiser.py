@@ -437,3 +437,40 @@ def test_no_cell_of_the_csv_starts_a_formula(course: CourseStore, note: str) -> 
     assert len(rows) == 1
     for column in ("first_name", "contact", "region", "note"):
         assert rows[0][column] == "'" + (note if column != "region" else note[:40])
+
+
+async def test_the_organiser_adds_a_group_on_the_page_and_the_waiting_list_there_hears_of_it(
+    pages: TestClient, course: CourseStore
+) -> None:
+    from bot.outbox import Outbox
+
+    waiting = UserStore(course.engine).ensure("telegram", "4321").id
+    course.enrol(waiting, "Sanne", "sanne@example.nl", "telegram", region="80")
+    form = {"title": "Zwolle dinsdag", "place": "Zwolle, De Kroon", "region": "80", "start_date": "2027-02-02",
+            "start_time": "19:30", "capacity": "10", "weekday": "1", "price": "€ 95", "teacher": "Anne"}
+    added = await pages.post("/organiser/groups", data=form, headers=bearer(), allow_redirects=False)
+    assert added.status == 303
+    [group] = course.groups()
+    assert (group.title, group.region, group.capacity, group.weekday, group.start_time, group.price) == (
+        "Zwolle dinsdag", "80", 10, 1, "19:30", "€ 95")
+    assert [row.kind for row in _outbox_rows(course)] == ["group_open"]
+    bad = await pages.post("/organiser/groups", data={**form, "start_date": "morgen"}, headers=bearer())
+    assert bad.status == 400 and "startdatum" in await bad.text()
+    assert len(course.groups()) == 1, "a refused group is not stored"
+    closed = await pages.post(f"/organiser/groups/{group.id}/status", data={"status": "closed"}, headers=bearer(),
+                              allow_redirects=False)
+    assert closed.status == 303 and course.group(group.id).status == "closed"
+    assert (await pages.post(f"/organiser/groups/{group.id}/status", data={"status": "weg"}, headers=bearer())).status == 400
+    shut = await pages.post("/organiser/groups", data=form)
+    assert shut.status == 401 and len(course.groups()) == 1
+    assert Outbox(course.engine).counts()["pending"] == 1, "told once"
+
+
+def _outbox_rows(course: CourseStore):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from bot.storage import session_scope
+    from bot.storage.models import OutboxMessage
+
+    with session_scope(course.engine) as session:
+        return list(session.execute(select(OutboxMessage)).scalars())
