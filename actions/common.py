@@ -1,7 +1,8 @@
 """Small helpers every action uses: who is this, which language, the user store."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+import functools
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -11,6 +12,19 @@ from bot.storage.db import default_engine
 from bot.storage.exercises import ExerciseStore
 
 KNOWN_CHANNELS = ("telegram", "web", "rest", "cmdline")
+
+
+def typed_answer(validate: Callable[..., Dict[str, Any]]) -> Callable[..., Dict[str, Any]]:
+    """For a form's `validate_<slot>`: a slot reset by an action (None) is no answer, so nothing is checked or said."""
+    slot = validate.__name__[len("validate_"):]
+
+    @functools.wraps(validate)
+    def checked(self: Any, value: Any, dispatcher: Any, tracker: Tracker, domain: Any) -> Dict[str, Any]:
+        if value is None:
+            return {slot: None}
+        return validate(self, value, dispatcher, tracker, domain)
+
+    return checked
 
 
 def language_of(tracker: Tracker) -> str:

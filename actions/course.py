@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import course_store, identify, is_scheduled, language_of, user_store
+from actions.common import typed_answer, course_store, identify, is_scheduled, language_of, user_store
 from bot.content import course, helpline_values, message
 from bot.organiser import describe_group
 from bot.storage.course import EnrolmentView, Group, GroupFull
@@ -243,18 +243,16 @@ class ValidateEnrolmentForm(FormValidationAction):
             wanted.insert(wanted.index("course_group") + 1, "enrol_region")
         return wanted
 
+    @typed_answer
     def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"first_name": None}
         try:
             return {"first_name": clean_first_name(str(value or ""))}
         except Invalid as problem:
             dispatcher.utter_message(text=message(f"invalid_{problem.reason}", language_of(tracker)))
             return {"first_name": None}
 
+    @typed_answer
     def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"contact": None}
         try:
             _, contact = normalise_contact(str(value or ""))
         except Invalid as problem:
@@ -262,9 +260,8 @@ class ValidateEnrolmentForm(FormValidationAction):
             return {"contact": None}
         return {"contact": contact}
 
+    @typed_answer
     def validate_course_group(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"course_group": None}
         language = language_of(tracker)
         text = str(value or "").strip()
         if text == WAITING or text.lower() in ("wachtlijst", "waiting list", "op de wachtlijst", "waitlist"):
@@ -286,9 +283,8 @@ class ValidateEnrolmentForm(FormValidationAction):
         dispatcher.utter_message(text=message("group_not_understood", language))
         return {"course_group": None}
 
+    @typed_answer
     def validate_enrol_region(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"enrol_region": None}
         text = str(value or "").strip()
         region = postcode_region(text) or (text[:40] if re.fullmatch(r"[^\W\d_][^\d]{1,39}", text) else None)
         if region is None:
@@ -296,14 +292,12 @@ class ValidateEnrolmentForm(FormValidationAction):
             return {"enrol_region": None}
         return {"enrol_region": region}
 
+    @typed_answer
     def validate_enrol_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"enrol_consent": None}
         return {"enrol_consent": "yes"}
 
+    @typed_answer
     def validate_age_ok(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"age_ok": None}
         text = str(value or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         digits = re.findall(r"\d+", text)
@@ -314,9 +308,8 @@ class ValidateEnrolmentForm(FormValidationAction):
         dispatcher.utter_message(text=message("age_not_understood", language_of(tracker)))
         return {"age_ok": None}
 
+    @typed_answer
     def validate_enrol_note(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"enrol_note": None}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = str(value or "").strip()
         if intent == "deny" or text in ("", SKIPPED) or text.lower() in ("nee", "no", "niets", "nothing", "nee, niets"):

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
+from actions.common import typed_answer, exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
 from bot.content import exercises, message
 from bot.timeparse import format_time, parse_pause_until, parse_time
 
@@ -126,11 +126,10 @@ class ValidateExerciseFeedbackForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_exercise_feedback_form"
 
+    @typed_answer
     def validate_exercise_rating(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"exercise_rating": None}
         if _skipped(value, tracker):
             return {"exercise_rating": "skipped", "exercise_note": "skipped"}
         rating = rating_from(str(value))
@@ -139,11 +138,10 @@ class ValidateExerciseFeedbackForm(FormValidationAction):
             return {"exercise_rating": None}
         return {"exercise_rating": str(rating)}
 
+    @typed_answer
     def validate_exercise_note(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"exercise_note": None}
         if _skipped(value, tracker):
             return {"exercise_note": "skipped"}
         return {"exercise_note": str(value).strip()[:MAX_NOTE_CHARS] or "skipped"}
@@ -222,11 +220,10 @@ class ValidateExerciseTimeForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_exercise_time_form"
 
+    @typed_answer
     def validate_exercise_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"exercise_time": None}
         text, zone = split_timezone(str(value or ""))
         parsed = parse_time(text)
         if parsed is None:
@@ -411,11 +408,10 @@ class ValidateCheckinForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_checkin_form"
 
+    @typed_answer
     def validate_checkin_score(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if value is None:  # reset by an action, not typed: nothing to check or say
-            return {"checkin_score": None}
         score = score_from(str(value or ""))
         if score is None:
             dispatcher.utter_message(text=message("checkin_not_understood", language_of(tracker)))

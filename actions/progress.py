@@ -16,11 +16,7 @@ from actions.common import exercise_store, identify, language_of, user_store
 from bot.content import exercises, message
 from bot.outbox import as_utc
 from bot.progress import History, is_empty, render_png, summary
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+from bot.storage.exercises import iso_week
 
 
 def history_of(user_id: int, today: date) -> History:

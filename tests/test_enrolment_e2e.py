@@ -7,11 +7,7 @@ from datetime import date
 from bot.content import course, message
 from bot.storage import UserStore, make_engine
 from bot.storage.course import CourseStore
-from tests.conftest import Servers, new_sender
-
-
-def texts(replies) -> str:
-    return "\n".join(reply.get("text") or "" for reply in replies)
+from tests.conftest import Servers, new_sender, texts
 
 
 def enrol_through_rest(servers: Servers, database_url: str) -> None:

@@ -14,11 +14,7 @@ from bot.outbox import Dispatcher, Outbox, WebInboxSender, rasa_composer
 from bot.storage import UserStore, make_engine, session_scope
 from bot.storage.exercises import ExerciseStore
 from bot.storage.models import OutboxMessage, WebInbox, utcnow
-from tests.conftest import Servers, new_sender
-
-
-def texts(replies) -> str:
-    return "\n".join(reply.get("text") or "" for reply in replies)
+from tests.conftest import Servers, new_sender, texts
 
 
 def test_subscribe_receive_the_days_exercise_and_say_done(servers: Servers) -> None:

@@ -14,6 +14,12 @@ from bot.storage.models import Checkin, ExerciseLog, OutboxMessage, Subscription
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 
+def iso_week(day: date) -> str:
+    """The ISO week a day falls in, as stored: "2026-W48"."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 @dataclass(frozen=True)
 class SubscriptionView:
     local_time: str
@@ -132,11 +138,10 @@ class ExerciseStore:
         """One answer per ISO week; answering again that week replaces it."""
         if not 0 <= score <= 10:
             raise ValueError("a check-in is 0-10")
-        year, week, _ = day.isocalendar()
-        iso_week = f"{year}-W{week:02d}"
+        week = iso_week(day)
         with session_scope(self.engine) as session:
-            session.execute(delete(Checkin).where(Checkin.user_id == user_id, Checkin.iso_week == iso_week))
-            session.add(Checkin(user_id=user_id, iso_week=iso_week, score=score))
+            session.execute(delete(Checkin).where(Checkin.user_id == user_id, Checkin.iso_week == week))
+            session.add(Checkin(user_id=user_id, iso_week=week, score=score))
 
     def checkins(self, user_id: int) -> Dict[str, int]:
         query = select(Checkin.iso_week, Checkin.score).where(Checkin.user_id == user_id)
