@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
-export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(or $(ACTION_SERVER_PORT),5055)/webhook
 # Rasa and the action server share this token (bot/action_server.py refuses calls without it): one per run
 # unless you set your own (a multi-host deployment sets the same one everywhere).
 ifndef ACTION_SERVER_TOKEN
@@ -53,9 +53,10 @@ $(MODEL): $(TRAIN_INPUTS)
 migrate: setup
 	$(BIN)/alembic upgrade head
 
+# run: the Procfile's processes under supervisord (bot/supervise.py): one that crashes is started again.
 run: setup train migrate
 	@echo "Starting Lichtpunt: chat at http://localhost:$${WEB_PORT:-8000} (Ctrl+C stops everything)"
-	$(BIN)/honcho start $$($(PY) -m bot processes)
+	exec $(PY) -m bot run
 
 shell: setup train migrate
 	$(PY) -m bot.action_server --actions actions --port 5055 & actions=$$!; trap "kill $$actions" EXIT; \
@@ -71,6 +72,7 @@ test: setup train migrate
 bench: setup train
 	$(PY) bench/nlu_eval.py
 	$(PY) bench/turns.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf models/*.tar.gz var/results .rasa

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from rasa_sdk import Tracker
 
+from bot.channels.identity import parse
 from bot.storage import UserStore
 from bot.storage.course import CourseStore
-from bot.storage.db import default_engine
+from bot.storage.db import default_engine, tracker_engine
 from bot.storage.exercises import ExerciseStore
+from bot.storage.privacy import PrivacyStore
 
-KNOWN_CHANNELS = ("telegram", "web", "rest", "cmdline")
 
 
 def typed_answer(validate: Callable[..., Dict[str, Any]]) -> Callable[..., Dict[str, Any]]:
@@ -46,14 +47,10 @@ def is_scheduled(tracker: Tracker) -> bool:
 
 
 def identify(tracker: Tracker) -> Tuple[str, str]:
-    """(channel, channel user id). Our channels send ids like "telegram:12345"; others say so in metadata."""
-    sender = tracker.sender_id
-    prefix, _, rest = sender.partition(":")
-    if rest and prefix in KNOWN_CHANNELS:
-        return prefix, rest
+    """(channel, channel user id) of the person in this conversation (bot/channels/identity.py)."""
     metadata = latest_metadata(tracker) or tracker.get_slot("session_started_metadata") or {}
-    channel: Optional[str] = metadata.get("channel") if isinstance(metadata, dict) else None
-    return channel or tracker.get_latest_input_channel() or "rest", sender
+    who = parse(tracker.sender_id, metadata if isinstance(metadata, dict) else None, tracker.get_latest_input_channel())
+    return who.channel, who.user_id
 
 
 def user_store() -> UserStore:
@@ -66,3 +63,7 @@ def exercise_store() -> ExerciseStore:
 
 def course_store() -> CourseStore:
     return CourseStore(default_engine())
+
+
+def privacy_store() -> PrivacyStore:
+    return PrivacyStore(default_engine(), tracker_engine())

@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import typed_answer, course_store, identify, is_scheduled, language_of, user_store
-from bot.content import course, helpline_values, message
+from bot.content import course, helpline_values, message, retention
 from bot.organiser import describe_group
 from bot.storage.course import EnrolmentView, Group, GroupFull
 from bot.validators import Invalid, clean_first_name, normalise_contact, postcode_region
@@ -154,10 +154,11 @@ class ActionAskEnrolConsent(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         language = language_of(tracker)
-        return _ask(dispatcher, "ask_enrol_consent", language, [
+        dispatcher.utter_message(text=message("ask_enrol_consent", language, **retention()), buttons=[
             {"title": message("button_yes", language), "payload": "/affirm"},
             {"title": message("button_no", language), "payload": "/deny"},
         ])
+        return []
 
 
 class ActionAskFirstName(Action):
@@ -398,9 +399,7 @@ class ActionEnrolSave(Action):
         channel, channel_user_id = identify(tracker)
         group_id = int(group_slot) if group_slot and group_slot.isdigit() else None
         try:
-            users = user_store()
-            user = users.ensure(channel, channel_user_id, language)
-            users.record_consent(channel, channel_user_id)
+            user = user_store().record_consent(channel, channel_user_id, language)  # they said yes to ask_enrol_consent
             store = course_store()
             try:
                 store.enrol(user.id, first_name, contact, channel, group_id=group_id, region=region, note=note)

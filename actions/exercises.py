@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import typed_answer, exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
-from bot.content import exercises, message
+from bot.content import date_in_words, exercises, message, privacy_notice
 from bot.timeparse import format_time, parse_pause_until, parse_time
 
 logger = logging.getLogger(__name__)
@@ -33,10 +33,10 @@ SKIP_WORDS = ("nee", "no", "liever niet", "rather not", "niks", "nothing", "over
 MAX_NOTE_CHARS = 500
 
 
-def user_id_of(tracker: Tracker) -> int:
-    """This person's id in our tables, created on first use (they asked for something that needs it)."""
-    channel, channel_user_id = identify(tracker)
-    return user_store().ensure(channel, channel_user_id, language_of(tracker)).id
+def user_id_of(tracker: Tracker) -> Optional[int]:
+    """This person's id in our tables when they agreed to the privacy notice; None: nothing is stored for them."""
+    user = user_store().with_consent(*identify(tracker))
+    return user.id if user is not None else None
 
 
 def choose_exercise(recent: List[str], catalogue: List[Dict[str, Any]], rng: random.Random = random.Random()) -> Dict[str, Any]:
@@ -74,10 +74,11 @@ class ActionGiveExercise(Action):
         store = exercise_store()
         try:
             user_id = user_id_of(tracker)
-            recent = store.recent_keys(user_id, REPEAT_AFTER_DAYS)
+            recent = store.recent_keys(user_id, REPEAT_AFTER_DAYS) if user_id is not None else []
         except SQLAlchemyError:
             logger.exception("could not read the exercise history; choosing without it")
-            user_id, recent = None, [tracker.get_slot("last_exercise") or ""]
+            user_id, recent = None, []
+        recent = recent or [tracker.get_slot("last_exercise") or ""]  # no history kept: at least not the same twice
         choice = choose_exercise(recent, catalogue)
         if user_id is not None:
             try:
@@ -101,7 +102,9 @@ class ActionExerciseDone(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         try:
-            exercise_store().mark_done(user_id_of(tracker))
+            user_id = user_id_of(tracker)
+            if user_id is not None:
+                exercise_store().mark_done(user_id)
         except SQLAlchemyError:
             logger.exception("could not mark the exercise done")
         dispatcher.utter_message(text=message("exercise_done", language_of(tracker)))
@@ -161,7 +164,9 @@ class ActionSaveExerciseFeedback(Action):
         rating = int(rating_slot) if rating_slot and str(rating_slot).isdigit() else None
         note = note_slot if note_slot and note_slot != "skipped" else None
         try:
-            exercise_store().save_feedback(user_id_of(tracker), rating, note)
+            user_id = user_id_of(tracker)
+            if user_id is not None:
+                exercise_store().save_feedback(user_id, rating, note)
         except SQLAlchemyError:
             logger.exception("could not store the feedback")
         dispatcher.utter_message(text=message("feedback_thanks_low" if rating == 1 else "feedback_thanks", language_of(tracker)))
@@ -200,6 +205,22 @@ class ActionAskExerciseNote(Action):
 TIME_CHOICES = ("09:00", "14:00", "19:30")
 
 
+class ActionAskDataConsent(Action):
+    """The privacy notice: what is stored, why, how long, how to delete; yes or rather not."""
+
+    def name(self) -> Text:
+        return "action_ask_data_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
+        buttons = [
+            {"title": message("button_consent_yes", language), "payload": "/affirm"},
+            {"title": message("button_rather_not", language), "payload": "/deny"},
+        ]
+        dispatcher.utter_message(text=privacy_notice(language), buttons=buttons)
+        return []
+
+
 class ActionAskExerciseTime(Action):
     """Morning, afternoon or evening as buttons, or any clock time typed."""
 
@@ -219,6 +240,31 @@ class ActionAskExerciseTime(Action):
 class ValidateExerciseTimeForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_exercise_time_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        """The privacy notice comes first, once: only for someone who has not agreed to it yet."""
+        if "data_consent" in domain_slots and tracker.get_slot("data_consent") is None:
+            try:
+                agreed = user_id_of(tracker) is not None
+            except SQLAlchemyError:
+                logger.exception("could not read the profile; asking for consent")
+                agreed = False
+            if agreed:
+                return [slot for slot in domain_slots if slot != "data_consent"]
+        return domain_slots
+
+    @typed_answer
+    def validate_data_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Yes to the notice: from now on a profile (declining leaves the form by the 'deny' rule)."""
+        try:
+            user_store().record_consent(*identify(tracker), language_of(tracker))
+        except SQLAlchemyError:
+            logger.exception("could not record consent; the subscription will try again")
+        return {"data_consent": "yes"}
 
     @typed_answer
     def validate_exercise_time(
@@ -262,6 +308,11 @@ class ActionSubscribeExercises(Action):
         local_time = parsed.strftime("%H:%M")
         try:
             user_id = user_id_of(tracker)
+            if user_id is None and tracker.get_slot("data_consent") == "yes":  # agreed in this form just now
+                user_id = user_store().record_consent(*identify(tracker), language_of(tracker)).id
+            if user_id is None:  # the form asks first; never store anything without that yes
+                dispatcher.utter_message(text=message("consent_declined", language_of(tracker)))
+                return [SlotSet("exercise_time", None)]
             store = exercise_store()
             existing = store.subscription(user_id)
             zone = named_zone or (existing.timezone if existing else _timezone_from(tracker))
@@ -301,7 +352,7 @@ class ActionPauseExercises(Action):
         try:
             user_id = user_id_of(tracker)
             store = exercise_store()
-            subscription = store.subscription(user_id)
+            subscription = store.subscription(user_id) if user_id is not None else None
             if subscription is None or not subscription.active:
                 dispatcher.utter_message(text=message("not_subscribed", language_of(tracker)))
                 return []
@@ -326,7 +377,7 @@ class ActionResumeExercises(Action):
         try:
             user_id = user_id_of(tracker)
             store = exercise_store()
-            subscription = store.subscription(user_id)
+            subscription = store.subscription(user_id) if user_id is not None else None
             if subscription is None:
                 dispatcher.utter_message(text=message("not_subscribed", language_of(tracker)))
                 return []
@@ -365,8 +416,7 @@ def _stop(user_id: int) -> bool:
 
 
 def _day(value: date, language: str) -> str:
-    months = message("months", language).split("|")
-    return f"{value.day} {months[value.month - 1]}"
+    return date_in_words(value, language)
 
 
 
@@ -429,10 +479,13 @@ class ActionSaveCheckin(Action):
         try:
             user_id = user_id_of(tracker)
             store = exercise_store()
-            subscription = store.subscription(user_id)
+            subscription = store.subscription(user_id) if user_id is not None else None
             zone = subscription.timezone if subscription else _timezone_from(tracker)
-            if score is not None:
+            if score is not None and user_id is not None:
                 store.save_checkin(user_id, score, datetime.now(ZoneInfo(zone)).date())
+            elif user_id is None:
+                dispatcher.utter_message(text=message("thanks_not_kept", language))
+                return [SlotSet("checkin_score", None)]
         except SQLAlchemyError:
             logger.exception("could not store the check-in")
             dispatcher.utter_message(text=message("data_unavailable", language))

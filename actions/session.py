@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def _metadata_language(metadata: Any) -> Optional[str]:
     if not isinstance(metadata, dict):
         return None
-    return language_from_locale(metadata.get("language") or metadata.get("language_code"))
+    return language_from_locale(metadata.get("language"))
 
 
 class ActionDetectLanguage(Action):

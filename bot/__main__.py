@@ -1,11 +1,13 @@
 """Small command line.
 
-  python -m bot processes                     what `make run` starts
+  python -m bot run                           what `make run` does: the Procfile's processes under supervisord
+  python -m bot processes                     the names of the processes it starts
   python -m bot outbox plan [--days N]        plan daily exercises for the coming days
   python -m bot outbox dispatch [--once]      send what is due (--once: until nothing is due; else keep running)
   python -m bot outbox status                 messages by state
   python -m bot groups add|list|edit|close    course groups (add --title T --start 2027-02-01 [--place ...] ...)
   python -m bot enrolments list|export|show|set-status   enrolments (export --format csv|json)
+  python -m bot retention                     delete what is past its time now (the dispatcher does it daily)
 """
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from bot.settings import get_settings
 
 
 def processes() -> str:
-    names = ["rasa", "actions", "web", "dispatcher"]
-    if get_settings().telegram_bot_token:
-        names.append("telegram")
-    else:
+    """The Procfile's processes that `make run` starts (for `honcho start $(python -m bot processes)` too)."""
+    from bot.supervise import selected
+
+    names = selected({"TELEGRAM_BOT_TOKEN": get_settings().telegram_bot_token or ""})
+    if "telegram" not in names:
         print("TELEGRAM_BOT_TOKEN is not set: the Telegram bridge is not started.", file=sys.stderr)
     return " ".join(names)
 
@@ -144,7 +147,8 @@ def enrolments(args: argparse.Namespace) -> int:
 def main(argv: list) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("processes", help="what `make run` starts")
+    commands.add_parser("run", help="what `make run` does: every process under supervisord, restarted when it stops")
+    commands.add_parser("processes", help="the processes `make run` starts")
     box = commands.add_parser("outbox", help="the scheduled sender")
     box.add_argument("action", choices=("plan", "dispatch", "status"))
     box.add_argument("--once", action="store_true", help="dispatch: send what is due now, then stop")
@@ -163,12 +167,17 @@ def main(argv: list) -> int:
     group.add_argument("--price", help="as people should read it, e.g. '€ 95' (empty: ask the organiser)")
     group.add_argument("--teacher", help="the teacher's first name")
     group.add_argument("--status", choices=("open", "full", "closed"))
+    commands.add_parser("retention", help="delete old conversation messages, inactive people, expired downloads")
     enrolment = commands.add_parser("enrolments", help="course enrolments")
     enrolment.add_argument("action", choices=("list", "export", "show", "set-status"))
     enrolment.add_argument("id", type=int, nargs="?")
     enrolment.add_argument("status", nargs="?", help="set-status: new, contacted, placed or cancelled")
     enrolment.add_argument("--format", choices=("csv", "json"), default="csv")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        from bot.supervise import run
+
+        return run()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "processes":
@@ -178,6 +187,12 @@ def main(argv: list) -> int:
         return groups(args)
     if args.command == "enrolments":
         return enrolments(args)
+    if args.command == "retention":
+        from bot.storage.privacy import purge_with_settings
+
+        purged = purge_with_settings()
+        print(f"deleted {purged.events} old conversation events, {purged.people} inactive people, {purged.downloads} expired downloads")
+        return 0
     return outbox(args)
 
 

@@ -40,6 +40,7 @@ def main() -> None:
     args = create_argument_parser().parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    logging.getLogger("rasa_sdk.executor").setLevel(logging.WARNING)  # 40 "Registered function" lines per start
     settings = get_settings()
     if not settings.action_server_token:
         sys.exit("ACTION_SERVER_TOKEN is not set: the action server only answers Rasa, with a shared token "

@@ -21,11 +21,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
+from bot.channels.identity import identity
 from bot.storage.db import session_scope
-from bot.storage.models import OutboxMessage, Subscription, User, WebInbox, utcnow
+from bot.storage.models import OutboxMessage, Subscription, User, WebInbox, as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +42,6 @@ CHECKIN_WEEKDAY = 6  # Sunday: the weekly check-in, at a time that does not coll
 def checkin_time(exercise_time: str) -> str:
     """19:00, or 12:00 for someone whose exercise comes in the evening (a form waiting for "gedaan" stays free)."""
     return "12:00" if "16:00" <= exercise_time < "21:00" else "19:00"
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes (we only ever store UTC); PostgreSQL aware ones."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def local_due(day: date, local_time: str, zone: str) -> datetime:
@@ -71,8 +68,8 @@ class Due:
 
     @property
     def sender_id(self) -> str:
-        """The Rasa conversation this message belongs to (our channels use "<channel>:<id>")."""
-        return f"{self.channel}:{self.channel_user_id}"
+        """The Rasa conversation this message belongs to."""
+        return identity(self.channel, self.channel_user_id).sender_id
 
 
 class Outbox:
@@ -409,12 +406,31 @@ async def dispatch_with_settings(once: bool, progress: Optional[Callable[[int], 
             return await dispatcher.dispatch_due(progress)
         stop = asyncio.Event()
         _stop_on_signals(stop)
+        retention = asyncio.create_task(daily_retention(stop))
         await dispatcher.run(stop)
+        await retention
         return {}
     finally:
         await rasa.aclose()
         if bot is not None:
             await bot.shutdown()
+
+
+async def daily_retention(stop: asyncio.Event, every: float = 24 * 3600.0) -> None:
+    """Privacy retention (bot/storage/privacy.py) once a day, beside the sending; a failure waits for the next day."""
+    from bot.storage.privacy import purge_with_settings
+
+    while not stop.is_set():
+        try:
+            purged = await asyncio.to_thread(purge_with_settings)
+            if purged.events or purged.people or purged.downloads:
+                logger.info("retention: %s", purged)
+        except SQLAlchemyError:
+            logger.exception("retention failed; trying again tomorrow")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except asyncio.TimeoutError:
+            pass
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     action_server_token: Optional[str] = Field(None, env="ACTION_SERVER_TOKEN")
     action_server_host: str = Field("127.0.0.1", env="ACTION_SERVER_HOST")
     web_port: int = Field(8000, env="WEB_PORT")
+    # /api/chat: messages per minute per conversation and per client IP (a token bucket: a minute's worth at once,
+    # then refilled evenly); over it -> 429 with Retry-After. Crisis language is always answered.
+    web_rate_per_conversation: float = Field(20.0, env="WEB_RATE_PER_CONVERSATION", gt=0)
+    web_rate_per_ip: float = Field(120.0, env="WEB_RATE_PER_IP", gt=0)
+    # Behind one reverse proxy: the client IP is the last X-Forwarded-For entry (else the header is ignored).
+    web_trusted_proxy: bool = Field(False, env="WEB_TRUSTED_PROXY")
     # Rasa's HTTP API (127.0.0.1 only) for scheduled messages: `rasa run --enable-api --auth-token` with this token.
     rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
 
@@ -44,6 +50,12 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = Field(8443, env="TELEGRAM_WEBHOOK_PORT")
 
     default_language: str = Field("nl", env="DEFAULT_LANGUAGE")
+
+    # Privacy (the notice people agree to quotes these): conversation messages are kept this many days, everything
+    # about someone who has not written for this many months is deleted; a "my data" download link lives this long.
+    retention_event_days: int = Field(90, env="RETENTION_EVENT_DAYS", gt=0)
+    retention_inactive_months: int = Field(12, env="RETENTION_INACTIVE_MONTHS", gt=0)
+    download_minutes: float = Field(15.0, env="DOWNLOAD_MINUTES", gt=0)
 
     class Config:
         env_file = ".env"

@@ -1,14 +1,22 @@
-"""Rasa's SQL tracker store, configured from the one settings object (SQLite or PostgreSQL)."""
+"""Rasa's SQL tracker store, configured from the one settings object (SQLite or PostgreSQL).
+
+Forget-me reaches the conversation too: when a turn ends with the `forget_me` slot set (action_delete_my_data,
+after the person confirmed), its events are deleted instead of saved, and the next message starts afresh.
+"""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
 from bot.settings import get_settings
+from bot.storage.privacy import FORGET_SLOT, delete_conversation
 
 
 class SettingsTrackerStore(SQLTrackerStore):
@@ -29,3 +37,25 @@ class SettingsTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             **kwargs,
         )
+        if self.engine.dialect.name == "postgresql":
+            # A connection PostgreSQL dropped (a restart, a failover, an idle timeout) is replaced before use,
+            # instead of failing the next person's turn.
+            engine_url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **create_engine_kwargs(engine_url))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if forgotten_this_turn(tracker):
+            delete_conversation(self.engine, tracker.sender_id)
+            return
+        await super().save(tracker)
+
+
+def forgotten_this_turn(tracker: DialogueStateTracker) -> bool:
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, SlotSet) and event.key == FORGET_SLOT and event.value:
+            return True
+    return False

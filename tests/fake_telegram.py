@@ -178,8 +178,12 @@ class FakeTelegram:
         message["edit_date"] = int(time.time())
         return self.inject("edited_message", message)
 
-    def press_button(self, chat_id: int, callback_data: str, message_id: Optional[int] = None, language_code: Optional[str] = "nl") -> Dict[str, Any]:
-        """A tap on an inline button; `message_id` defaults to the last message with a keyboard in that chat."""
+    def press_button(
+        self, chat_id: int, callback_data: str, message_id: Optional[int] = None, language_code: Optional[str] = "nl",
+        keyboard: Optional[List[List[Dict[str, str]]]] = None,
+    ) -> Dict[str, Any]:
+        """A tap on an inline button; `message_id` defaults to the last message with a keyboard in that chat.
+        With `keyboard`, the button sits under a message this fake never saw sent (an earlier process sent it)."""
         with self._lock:
             if message_id is None:
                 message_id = max(
@@ -197,6 +201,8 @@ class FakeTelegram:
             "message_id": next(self._message_ids), "date": int(time.time()), "from": self.bot,
             "chat": {"id": chat_id, "type": "private", "first_name": "Sam"}, "text": "(an earlier question)",
         }
+        if keyboard is not None:
+            query["message"]["reply_markup"] = {"inline_keyboard": keyboard}
         return self.inject("callback_query", query)
 
     def message(self, chat_id: int, language_code: Optional[str] = "nl", chat_type: str = "private", **content: Any) -> Dict[str, Any]:
@@ -348,6 +354,10 @@ class FakeTelegram:
         photo = [{"file_id": "sent-photo", "file_unique_id": "sent-photo-u", "width": 640, "height": 480}]
         return self._sent_message(params, photo=photo)
 
+    def _api_senddocument(self, params: Dict[str, Any]) -> Dict[str, Any]:
+        document = {"file_id": "sent-document", "file_unique_id": "sent-document-u", "file_name": "file"}
+        return self._sent_message(params, document=document)
+
     def _api_sendchataction(self, params: Dict[str, Any]) -> bool:
         return True
 
@@ -396,6 +406,8 @@ async def _parameters(request: web.Request) -> Dict[str, Any]:
         raw.update(await request.json())
     elif request.can_read_body:
         for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                raw[f"{key}_bytes"] = value.file.read()  # what was uploaded, for tests that read it
             raw[key] = f"<file {value.filename}>" if isinstance(value, web.FileField) else value
     params: Dict[str, Any] = {}
     for key, value in raw.items():

@@ -199,7 +199,7 @@ async def test_summary_then_confirm_stores_one_enrolment_and_again_updates_it(ac
 
 async def test_a_group_that_filled_up_meanwhile_puts_you_on_the_waiting_list(action_db) -> None:
     ids = add_groups(action_db)  # Utrecht has one place
-    other = UserStore(action_db).ensure("web", "someone-else").id
+    other = UserStore(action_db).record_consent("web", "someone-else").id
     CourseStore(action_db).enrol(other, "Piet", "piet@example.nl", "web", group_id=ids["utrecht"])
     said, _ = await run(ActionEnrolSave(), tracker("ja", "affirm", {**FILLED, "course_group": str(ids["utrecht"]), "enrol_region": "35"}))
     assert said[0]["text"] == content.message("enrol_group_became_full", "nl")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.content import course, message
+from bot.content import course, message, retention
 from bot.storage import UserStore, make_engine
 from bot.storage.course import CourseStore
 from tests.conftest import Servers, new_sender, texts
@@ -16,7 +16,7 @@ def enrol_through_rest(servers: Servers, database_url: str) -> None:
                                              start_date=date(2027, 2, 2), price="€ 95", capacity=10)
     sender = new_sender("web")
     chat = lambda text: servers.chat(sender, text, {"channel": "web", "language": "nl"})  # noqa: E731
-    assert texts(chat("ik wil me aanmelden voor de cursus")) == message("ask_enrol_consent", "nl")
+    assert texts(chat("ik wil me aanmelden voor de cursus")) == message("ask_enrol_consent", "nl", **retention())
     assert texts(chat("/affirm")) == message("ask_first_name", "nl")
     assert texts(chat("Sanne")) == message("ask_contact", "nl")
     assert texts(chat("sanne@example")) == message("invalid_email_domain", "nl") + "\n" + message("ask_contact", "nl")

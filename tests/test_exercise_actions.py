@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.exercises import (
+    ActionAskDataConsent,
     ActionAskExerciseRating,
     ActionAskExerciseTime,
     ActionExerciseDone,
@@ -77,6 +78,12 @@ def user_id(engine, sender: str = "telegram:555") -> int:
     return found.id
 
 
+@pytest.fixture
+def agreed(action_db) -> None:
+    """telegram:555 said yes to the privacy notice (the one way a profile comes to exist)."""
+    UserStore(action_db).record_consent("telegram", "555")
+
+
 # ---- one exercise now ----
 
 
@@ -91,7 +98,7 @@ def test_no_exercise_comes_back_within_14_days_while_others_remain() -> None:
     assert choose_exercise(recent, catalogue, rng)["key"] == recent[-1], "all used: the one longest ago"
 
 
-async def test_an_exercise_has_numbered_steps_buttons_and_is_logged(action_db) -> None:
+async def test_an_exercise_has_numbered_steps_buttons_and_is_logged(action_db, agreed) -> None:
     messages, events = await run(ActionGiveExercise(), tracker(slots={"language": "en"}))
     [message] = messages
     key = slots(events)["last_exercise"]
@@ -118,7 +125,7 @@ async def test_a_scheduled_exercise_says_it_is_todays(action_db) -> None:
     assert messages[0]["text"].startswith("Je oefening van vandaag")
 
 
-async def test_fourteen_exercises_in_a_row_are_all_different(action_db) -> None:
+async def test_fourteen_exercises_in_a_row_are_all_different(action_db, agreed) -> None:
     keys = []
     for _ in range(14):
         _, events = await run(ActionGiveExercise(), tracker())
@@ -138,7 +145,7 @@ def test_how_it_went_from_faces_and_words(said: str, rating: Optional[int]) -> N
     assert rating_from(said) == rating
 
 
-async def test_done_then_rating_and_a_note_are_stored(action_db) -> None:
+async def test_done_then_rating_and_a_note_are_stored(action_db, agreed) -> None:
     await run(ActionGiveExercise(), tracker())
     messages, events = await run(ActionExerciseDone(), tracker("gedaan!", "exercise_done"))
     assert messages[0]["text"] == content.message("exercise_done", "nl")
@@ -160,7 +167,7 @@ async def test_done_then_rating_and_a_note_are_stored(action_db) -> None:
     assert slots(events) == {"exercise_rating": None, "exercise_note": None}
 
 
-async def test_skipping_the_questions_stores_no_rating_and_no_note(action_db) -> None:
+async def test_skipping_the_questions_stores_no_rating_and_no_note(action_db, agreed) -> None:
     await run(ActionGiveExercise(), tracker())
     await run(ActionExerciseDone(), tracker("klaar", "exercise_done"))
     result, _ = validate(ValidateExerciseFeedbackForm(), "exercise_rating", "overslaan", tracker("overslaan", "inform"))
@@ -201,7 +208,7 @@ async def test_the_time_question_offers_morning_afternoon_evening(action_db) -> 
     assert asked[0]["buttons"][2]["payload"] == '/inform{"exercise_time": "19:30"}'
 
 
-async def test_subscribe_repeats_the_time_then_a_change_says_so(action_db) -> None:
+async def test_subscribe_repeats_the_time_then_a_change_says_so(action_db, agreed) -> None:
     said, events = await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "08:30"}))
     assert said[0]["text"] == content.message("subscribed", "nl", time="08:30", timezone="Europe/Amsterdam")
     assert slots(events) == {"exercise_time": None}
@@ -211,7 +218,7 @@ async def test_subscribe_repeats_the_time_then_a_change_says_so(action_db) -> No
     assert (view.local_time, view.timezone, view.active) == ("20:15", "Europe/Amsterdam", True)
 
 
-async def test_a_time_zone_typed_with_the_time_is_used(action_db) -> None:
+async def test_a_time_zone_typed_with_the_time_is_used(action_db, agreed) -> None:
     result, _ = validate(ValidateExerciseTimeForm(), "exercise_time", "20:15 Europe/London", tracker("20:15 Europe/London", "inform"))
     assert result == {"exercise_time": "20:15 Europe/London"}
     said, _ = await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "20:15 Europe/London"}))
@@ -221,14 +228,14 @@ async def test_a_time_zone_typed_with_the_time_is_used(action_db) -> None:
     assert result == {"exercise_time": None}
 
 
-async def test_the_browsers_time_zone_is_used_when_the_widget_sends_it(action_db) -> None:
-    await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}, sender_id="web:abcdefgh12", metadata={"timezone": "Europe/London"}))
+async def test_the_browsers_time_zone_is_used_when_the_widget_sends_it(action_db, agreed) -> None:
+    await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00", "data_consent": "yes"}, sender_id="web:abcdefgh12", metadata={"timezone": "Europe/London"}))
     assert ExerciseStore(action_db).subscription(user_id(action_db, "web:abcdefgh12")).timezone == "Europe/London"
-    await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}, sender_id="web:zzzzzzzz12", metadata={"timezone": "Mars/Olympus"}))
+    await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00", "data_consent": "yes"}, sender_id="web:zzzzzzzz12", metadata={"timezone": "Mars/Olympus"}))
     assert ExerciseStore(action_db).subscription(user_id(action_db, "web:zzzzzzzz12")).timezone == "Europe/Amsterdam"
 
 
-async def test_pause_a_week_or_until_a_day_then_resume(action_db) -> None:
+async def test_pause_a_week_or_until_a_day_then_resume(action_db, agreed) -> None:
     await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}))
     today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
     said, _ = await run(ActionPauseExercises(), tracker("pauzeer een week", "pause_exercises"))
@@ -244,7 +251,7 @@ async def test_pause_a_week_or_until_a_day_then_resume(action_db) -> None:
     assert ExerciseStore(action_db).subscription(user_id(action_db)).paused_until is None
 
 
-async def test_stop_in_one_step_and_never_a_new_profile(action_db) -> None:
+async def test_stop_in_one_step_and_never_a_new_profile(action_db, agreed) -> None:
     said, _ = await run(ActionStopExercises(), tracker("/stop_exercises", "stop_exercises", sender_id="telegram:777"))
     assert said[0]["text"] == content.message("not_subscribed", "nl")
     assert UserStore(action_db).get("telegram", "777") is None
@@ -257,6 +264,39 @@ async def test_stop_in_one_step_and_never_a_new_profile(action_db) -> None:
     assert said[0]["text"] == content.message("not_subscribed", "nl")
 
 
+async def test_without_consent_an_exercise_is_given_and_nothing_is_stored(action_db) -> None:
+    said, events = await run(ActionGiveExercise(), tracker("een oefening", "request_exercise"))
+    assert said[0]["buttons"] and slots(events)["last_exercise"]
+    again, _ = await run(ActionGiveExercise(), tracker("nog een", "request_exercise", slots=slots(events)))
+    assert slots(_)["last_exercise"] != slots(events)["last_exercise"], "not the same one twice in a row"
+    await run(ActionExerciseDone(), tracker("gedaan", "exercise_done"))
+    await run(ActionSaveExerciseFeedback(), tracker(slots={"exercise_rating": "4", "exercise_note": "fijn"}))
+    assert UserStore(action_db).get("telegram", "555") is None
+    with action_db.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from exercise_log").scalar() == 0
+
+
+async def test_the_subscription_form_asks_consent_first_and_only_once(action_db) -> None:
+    form = ValidateExerciseTimeForm()
+    asked = await form.required_slots(["data_consent", "exercise_time"], CollectingDispatcher(), tracker(), {})
+    assert asked == ["data_consent", "exercise_time"]
+    said, _ = await run(ActionAskDataConsent(), tracker())
+    notice = content.privacy_notice("nl")
+    assert said[0]["text"] == notice and [b["payload"] for b in said[0]["buttons"]] == ["/affirm", "/deny"]
+    assert "/vergeet" in notice and "/mijngegevens" in notice
+    result, _ = validate(form, "data_consent", "yes", tracker("ja", "affirm"))
+    assert result == {"data_consent": "yes"}
+    assert UserStore(action_db).with_consent("telegram", "555") is not None
+    asked = await form.required_slots(["data_consent", "exercise_time"], CollectingDispatcher(), tracker(), {})
+    assert asked == ["exercise_time"], "someone who agreed before is not asked again"
+
+
+async def test_a_subscription_without_a_yes_stores_nothing(action_db) -> None:
+    said, _ = await run(ActionSubscribeExercises(), tracker(slots={"exercise_time": "09:00"}))
+    assert said[0]["text"] == content.message("consent_declined", "nl")
+    assert UserStore(action_db).get("telegram", "555") is None
+
+
 # ---- progress ----
 
 
@@ -266,7 +306,7 @@ async def test_no_history_gets_an_encouraging_line_not_an_empty_chart(action_db)
     assert UserStore(action_db).get("telegram", "555") is None, "looking does not create a profile"
 
 
-async def test_progress_is_a_summary_and_a_png_with_that_summary_as_alt_text(action_db) -> None:
+async def test_progress_is_a_summary_and_a_png_with_that_summary_as_alt_text(action_db, agreed) -> None:
     for _ in range(3):
         await run(ActionGiveExercise(), tracker())
         await run(ActionExerciseDone(), tracker("gedaan", "exercise_done"))
@@ -291,7 +331,7 @@ def test_a_check_in_score_from_what_people_type(said: str, score: Optional[int])
     assert score_from(said) == score
 
 
-async def test_the_check_in_is_stored_per_week_and_answering_again_replaces_it(action_db) -> None:
+async def test_the_check_in_is_stored_per_week_and_answering_again_replaces_it(action_db, agreed) -> None:
     from actions.exercises import ActionAskCheckinScore, ActionSaveCheckin, ValidateCheckinForm
 
     asked, _ = await run(ActionAskCheckinScore(), tracker())

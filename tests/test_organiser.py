@@ -35,7 +35,7 @@ def course(database_url: str) -> Iterator[CourseStore]:
 
 
 def enrol(store: CourseStore, name: str, contact: str, **values: Any) -> int:
-    user = UserStore(store.engine).ensure(values.pop("channel", "web"), f"{name}-{contact}")
+    user = UserStore(store.engine).record_consent(values.pop("channel", "web"), f"{name}-{contact}")
     return store.enrol(user.id, name, contact, "web", **values)
 
 
@@ -444,7 +444,7 @@ async def test_the_organiser_adds_a_group_on_the_page_and_the_waiting_list_there
 ) -> None:
     from bot.outbox import Outbox
 
-    waiting = UserStore(course.engine).ensure("telegram", "4321").id
+    waiting = UserStore(course.engine).record_consent("telegram", "4321").id
     course.enrol(waiting, "Sanne", "sanne@example.nl", "telegram", region="80")
     form = {"title": "Zwolle dinsdag", "place": "Zwolle, De Kroon", "region": "80", "start_date": "2027-02-02",
             "start_time": "19:30", "capacity": "10", "weekday": "1", "price": "€ 95", "teacher": "Anne"}

@@ -41,7 +41,7 @@ def at(text: str) -> datetime:
 
 
 def subscriber(engine, channel: str, user_id: str, local_time: str = "09:00", zone: str = "Europe/Amsterdam") -> int:
-    user = UserStore(engine).ensure(channel, user_id)
+    user = UserStore(engine).record_consent(channel, user_id)
     ExerciseStore(engine).subscribe(user.id, local_time, zone)
     return user.id
 
@@ -314,7 +314,7 @@ def test_kill_9_at_a_random_moment_loses_nothing_and_sends_at_most_one_twice(tmp
     people = 150
     now = datetime.now(UTC)
     for n in range(people):
-        user_id = UserStore(engine).ensure("telegram", str(3000 + n)).id
+        user_id = UserStore(engine).record_consent("telegram", str(3000 + n)).id
         with session_scope(engine) as session:
             session.add(OutboxMessage(user_id=user_id, kind="exercise", local_date=now.date(), slot="09:00",
                                       due_at=now - timedelta(minutes=1), state="pending", attempts=0))
@@ -394,8 +394,8 @@ def test_a_group_opening_in_a_region_tells_the_waiting_list_there_once(tmp_path:
     migrate(url)
     engine = make_engine(url)
     course = CourseStore(engine)
-    waiting_here = UserStore(engine).ensure("telegram", "8001").id
-    waiting_elsewhere = UserStore(engine).ensure("telegram", "8002").id
+    waiting_here = UserStore(engine).record_consent("telegram", "8001").id
+    waiting_elsewhere = UserStore(engine).record_consent("telegram", "8002").id
     course.enrol(waiting_here, "Sanne", "sanne@example.nl", "telegram", region="80")
     course.enrol(waiting_elsewhere, "Piet", "piet@example.nl", "telegram", region="10")
     env = {**os.environ, "LICHTPUNT_VAR_DIR": str(tmp_path), "DATABASE_URL": url}

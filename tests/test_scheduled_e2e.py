@@ -9,19 +9,21 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.channels.rasa_client import RasaClient
-from bot.content import message
+from bot.content import message, privacy_notice
 from bot.outbox import Dispatcher, Outbox, WebInboxSender, rasa_composer
 from bot.storage import UserStore, make_engine, session_scope
 from bot.storage.exercises import ExerciseStore
 from bot.storage.models import OutboxMessage, WebInbox, utcnow
-from tests.conftest import Servers, new_sender, texts
+from tests.conftest import Servers, domain_response, new_sender, texts
 
 
 def test_subscribe_receive_the_days_exercise_and_say_done(servers: Servers) -> None:
     sender = new_sender("web")
     conversation = sender.split(":", 1)[1]
     metadata = {"channel": "web", "language": "nl"}
-    asked = servers.chat(sender, "ik wil graag elke dag een oefening krijgen", metadata)
+    notice = servers.chat(sender, "ik wil graag elke dag een oefening krijgen", metadata)
+    assert texts(notice) == privacy_notice("nl")  # before anything is stored: what, why, how long, how to delete
+    asked = servers.chat(sender, "ja, dat is goed", metadata)
     assert texts(asked).startswith(message("ask_exercise_time", "nl"))
     vague = servers.chat(sender, "na het eten", metadata)
     assert message("time_not_understood", "nl") in texts(vague)
@@ -77,4 +79,17 @@ def test_crisis_language_in_the_middle_of_choosing_a_time_gets_help_and_leaves_t
     engine = make_engine(servers.app_database_url)
     user = UserStore(engine).get("web", sender.split(":", 1)[1])
     assert user is None or ExerciseStore(engine).subscription(user.id) is None
+    engine.dispose()
+
+
+def test_declining_the_notice_stores_nothing_and_the_conversation_goes_on(servers: Servers) -> None:
+    sender = new_sender("web")
+    metadata = {"channel": "web", "language": "nl"}
+    assert texts(servers.chat(sender, "stuur me elke dag een oefening", metadata)) == privacy_notice("nl")
+    declined = servers.chat(sender, "/deny", metadata)
+    assert texts(declined) == domain_response("utter_subscription_left")["text"]
+    exercise = servers.chat(sender, "geef me een oefening", metadata)
+    assert texts(exercise).startswith("Een oefening voor jou")
+    engine = make_engine(servers.app_database_url)
+    assert UserStore(engine).get("web", sender.split(":", 1)[1]) is None
     engine.dispose()

@@ -18,9 +18,20 @@ def store(database_url: str) -> UserStore:
     engine.dispose()
 
 
-def test_first_contact_creates_one_user(store: UserStore) -> None:
-    created = store.ensure("telegram", "42", "en")
-    again = store.ensure("telegram", "42", "nl")
+def test_nothing_but_consent_creates_a_profile(store: UserStore) -> None:
+    """After forget-me nothing comes back by itself: a language switch or being blocked touch only a profile."""
+    store.set_language("telegram", "gone", "en")
+    store.mark_inactive("telegram", "gone")
+    assert store.reactivate("telegram", "gone") is False
+    assert store.get("telegram", "gone") is None
+    assert store.with_consent("telegram", "gone") is None
+    store.record_consent("telegram", "gone", "en")
+    assert store.with_consent("telegram", "gone").language == "en"
+
+
+def test_consent_creates_one_profile(store: UserStore) -> None:
+    created = store.record_consent("telegram", "42", "en")
+    again = store.record_consent("telegram", "42", "nl")
     assert created.id == again.id
     assert again.language == "en"  # a second contact never overwrites what we know
     assert again.active is True
@@ -28,20 +39,19 @@ def test_first_contact_creates_one_user(store: UserStore) -> None:
 
 
 def test_same_id_on_two_channels_are_two_people(store: UserStore) -> None:
-    assert store.ensure("telegram", "7").id != store.ensure("web", "7").id
+    assert store.record_consent("telegram", "7").id != store.record_consent("web", "7").id
 
 
 def test_unknown_language_falls_back_to_dutch(store: UserStore) -> None:
-    assert store.ensure("web", "abc", "fr").language == "nl"
+    assert store.record_consent("web", "abc", "fr").language == "nl"
     with pytest.raises(ValueError):
         store.set_language("web", "abc", "fr")
     assert store.get("web", "abc").language == "nl"
 
 
 def test_language_consent_and_inactive_are_stored(store: UserStore) -> None:
-    store.ensure("telegram", "1")
-    store.set_language("telegram", "1", "en")
     store.record_consent("telegram", "1")
+    store.set_language("telegram", "1", "en")
     store.mark_inactive("telegram", "1")
     user = store.get("telegram", "1")
     assert (user.language, user.active) == ("en", False)
@@ -51,17 +61,17 @@ def test_language_consent_and_inactive_are_stored(store: UserStore) -> None:
 
 
 def test_delete_removes_only_that_person(store: UserStore) -> None:
-    store.ensure("web", "a")
-    store.ensure("web", "b")
+    store.record_consent("web", "a")
+    store.record_consent("web", "b")
     assert store.delete("web", "a") is True
     assert store.delete("web", "a") is False
     assert store.get("web", "a") is None
     assert store.get("web", "b") is not None
 
 
-def test_concurrent_first_contacts_make_one_row(store: UserStore) -> None:
+def test_concurrent_consents_make_one_row(store: UserStore) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        ids = set(pool.map(lambda _: store.ensure("telegram", "race").id, range(8)))
+        ids = set(pool.map(lambda _: store.record_consent("telegram", "race").id, range(8)))
     assert len(ids) == 1
     with session_scope(store.engine) as session:
         rows = session.execute(select(User).where(User.channel_user_id == "race")).scalars().all()
@@ -88,7 +98,7 @@ def test_migrated_schema_matches_the_models_in_types_and_constraints(store: User
 
 
 def test_one_person_per_channel_is_enforced_by_the_database(store: UserStore) -> None:
-    store.ensure("web", "twice")
+    store.record_consent("web", "twice")
     with pytest.raises(IntegrityError):
         with session_scope(store.engine) as session:
             session.add(User(channel="web", channel_user_id="twice", language="nl"))

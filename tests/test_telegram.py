@@ -8,12 +8,14 @@ Three bridges run as `python -m bot.channels.telegram`, each with its own fake T
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
@@ -26,7 +28,8 @@ from sqlalchemy import create_engine, text
 from bot.channels.safety_net import crisis_reply
 from bot.channels.telegram_send import LongPayloads, keyboard, split_text
 from bot.commands import COMMANDS, command_list
-from bot.storage import make_engine
+from bot.storage import UserStore, make_engine, session_scope
+from bot.storage.models import Download, utcnow
 from bot.content import telegram_text
 from tests.conftest import ROOT, Servers, domain_response, first_sentence, free_port, migrate, stop_process
 from tests.fake_rasa import ScriptedRasa
@@ -204,6 +207,7 @@ SCRIPT = {
     "grafiek": [{"image": "https://example.org/progress.png"}, {"text": "Zo gaat het tot nu toe."}],
     "voortgang": [{"text": "Je deed 3 oefeningen."}, {"custom": {"image": CHART, "alt": "Je deed 3 oefeningen."}}],
     "lang": [{"text": ("Een zin over verbinding. " * 200).strip()}],
+    "mijn gegevens": [{"text": "Dit weet ik van je."}, {"custom": {"download": {"token": "tok-" + "x" * 20, "filename": "mijn.json"}}}],
     "groep": [{"text": "Welke groep?", "buttons": [{"title": "Amsterdam-Noord", "payload": LONG_PAYLOAD}]}],
     "stil": [],
     "ik wil niet meer leven": [],  # Rasa says nothing (an action failed) to crisis language
@@ -215,7 +219,7 @@ SCRIPT = {
 
 @pytest.fixture(scope="module")
 def scripted() -> Iterator[ScriptedRasa]:
-    rasa = ScriptedRasa(SCRIPT, delay={"traag": 10.0}).start()
+    rasa = ScriptedRasa(SCRIPT, delay={"traag": 10.0, "eerst even wachten": 1.5}).start()
     yield rasa
     assert rasa.server is not None
     rasa.server.stop()
@@ -326,9 +330,60 @@ def test_a_long_payload_button_sent_by_another_process_works_after_a_restart(scr
     engine = make_engine(f"sqlite:///{scripted_bridge.log.parent / 'lichtpunt.db'}")
     key = LongPayloads(engine).key_for(LONG_PAYLOAD + " ")  # stored by "another process"
     engine.dispose()
-    scripted_bridge.telegram.press_button(3101, key)
+    scripted_bridge.telegram.press_button(3101, key, keyboard=[[{"text": "Amsterdam-Noord", "callback_data": key}]])
     scripted_bridge.reply(3101, "echo: /choose_group")
     assert any(body["message"] == LONG_PAYLOAD + " " and body["sender"] == "telegram:3101" for body in scripted.received)
+
+
+def test_a_button_whose_long_payload_was_forgotten_sends_its_title_as_words(scripted_bridge: Bridge, scripted: ScriptedRasa) -> None:
+    forgotten = "#" + "0" * 32  # a key this bridge never stored (deleted since, or another installation's)
+    scripted_bridge.telegram.press_button(3104, forgotten, keyboard=[[{"text": "Amsterdam-Noord", "callback_data": forgotten}]])
+    assert scripted_bridge.reply(3104, "echo: Amsterdam-Noord")
+    assert [body["message"] for body in scripted.received if body["sender"] == "telegram:3104"] == ["Amsterdam-Noord"]
+
+
+def test_button_data_no_button_of_ours_offered_goes_to_rasa_as_words(scripted_bridge: Bridge, scripted: ScriptedRasa) -> None:
+    """A modified client can put anything in a callback: only data of a button under that message is a payload."""
+    keyboard = [[{"text": "Een oefening", "callback_data": "/request_exercise"}]]
+    scripted_bridge.telegram.press_button(3107, "/delete_my_data", keyboard=keyboard)
+    scripted_bridge.reply(3107, "echo: delete_my_data")
+    scripted_bridge.telegram.press_button(3107, "/request_exercise", keyboard=keyboard)
+    scripted_bridge.reply(3107, "echo: /request_exercise")
+    assert [body["message"] for body in scripted.received if body["sender"] == "telegram:3107"] == [
+        "delete_my_data", "/request_exercise"]
+
+
+def test_messages_that_arrive_together_are_answered_in_order_per_chat_and_other_chats_do_not_wait(
+    scripted_bridge: Bridge,
+) -> None:
+    telegram = scripted_bridge.telegram
+    telegram.send_text(3105, "eerst even wachten")  # Rasa takes 1.5 s over this one
+    telegram.send_text(3105, "dan dit")
+    telegram.send_text(3105, "en als laatste dit")
+    telegram.send_text(3106, "ik ben iemand anders")
+    expected = ["echo: eerst even wachten", "echo: dan dit", "echo: en als laatste dit"]
+    assert eventually(lambda: len(telegram.texts(3105)) == 3, timeout=30), scripted_bridge.log_tail()
+    assert telegram.texts(3105) == expected, "one turn at a time per chat, in the order they were written"
+    calls = telegram.calls("sendMessage", ok=True)
+    other = next(i for i, call in enumerate(calls) if call.chat_id == 3106)
+    first = next(i for i, call in enumerate(calls) if call.chat_id == 3105)
+    assert other < first, "another chat is answered while the slow turn is still waiting for Rasa"
+
+
+def test_my_data_arrives_as_a_json_document_after_the_summary(scripted_bridge: Bridge) -> None:
+    engine = make_engine(f"sqlite:///{scripted_bridge.log.parent / 'lichtpunt.db'}")
+    with session_scope(engine) as session:
+        session.add(Download(token="tok-" + "x" * 20, sender_id="telegram:3103", filename="mijn.json",
+                             content='{"profile": {"language": "nl"}}', expires_at=utcnow() + timedelta(minutes=5)))
+    engine.dispose()
+    scripted_bridge.telegram.send_text(3103, "mijn gegevens")
+    document = scripted_bridge.telegram.wait_for("sendDocument", 3103)
+    assert document.params["document"] == "<file mijn.json>"
+    assert json.loads(document.params["document_bytes"]) == {"profile": {"language": "nl"}}
+    assert scripted_bridge.telegram.texts(3103) == ["Dit weet ik van je."]
+    [text_call] = scripted_bridge.telegram.calls("sendMessage", 3103, ok=True)
+    calls = scripted_bridge.telegram.calls(chat_id=3103, ok=True)
+    assert calls.index(text_call) < calls.index(document), "the summary first, then the file"
 
 
 def test_a_chart_the_bot_drew_is_uploaded_as_a_photo_with_its_summary(scripted_bridge: Bridge) -> None:
@@ -344,7 +399,7 @@ def test_metadata_and_sender_reach_rasa(scripted_bridge: Bridge, scripted: Scrip
     scripted_bridge.telegram.send_text(3004, "hallo daar", language_code="en")
     scripted_bridge.reply(3004, "echo: hallo daar")
     body = next(body for body in scripted.received if body["sender"] == "telegram:3004")
-    assert body["metadata"] == {"channel": "telegram", "language_code": "en", "chat_type": "private"}
+    assert body["metadata"] == {"channel": "telegram", "language": "en", "chat_type": "private"}
 
 
 def test_slow_rasa_gets_the_kind_unavailable_message(scripted_bridge: Bridge) -> None:
@@ -490,6 +545,9 @@ def test_flood_control_is_retried_after_retry_after(bridge: Bridge) -> None:
 
 
 def test_a_blocked_bot_marks_the_user_inactive(bridge: Bridge, servers: Servers) -> None:
+    engine = make_engine(servers.app_database_url)
+    UserStore(engine).record_consent("telegram", "1015")  # someone with a profile (they agreed to the notice)
+    engine.dispose()
     bridge.telegram.send_text(1015, "ik voel me zo alleen")
     bridge.reply(1015, ACKNOWLEDGEMENT, timeout=90)
     assert user_active(servers, 1015) is True
@@ -497,6 +555,14 @@ def test_a_blocked_bot_marks_the_user_inactive(bridge: Bridge, servers: Servers)
     bridge.telegram.send_text(1015, "Allebei")
     assert eventually(lambda: user_active(servers, 1015) is False, timeout=60), bridge.log_tail()
     assert bridge.process.poll() is None
+
+
+def test_someone_without_a_profile_who_blocks_the_bot_gets_none(bridge: Bridge, servers: Servers) -> None:
+    bridge.telegram.fail_next("sendMessage", 403, times=10, chat_id=1016)
+    bridge.telegram.send_text(1016, "ik voel me zo alleen")
+    handled = "chat 1016 blocked the bot"
+    assert eventually(lambda: handled in bridge.log.read_text(errors="replace"), timeout=90), bridge.log_tail()
+    assert user_active(servers, 1016) is None, "blocking creates no profile"
 
 
 # ---- webhook mode ----
@@ -529,3 +595,57 @@ def test_webhook_accepts_telegrams_requests_with_the_secret(webhook_bridge: Brid
     update = telegram.webhook_update("message", telegram.message(2003, text="ik voel me zo alleen"))
     assert telegram.push_webhook(update).status_code == 200
     webhook_bridge.reply(2003, ACKNOWLEDGEMENT, timeout=90)
+
+
+# ---- delivery edge cases of the one sending module (bot/channels/telegram_send.py) ----
+
+
+class Attempts:
+    """A Telegram call that fails with the given errors first, then succeeds; counts the tries."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors, self.tries = list(errors), 0
+
+    async def __call__(self) -> str:
+        self.tries += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "sent"
+
+
+async def test_flood_control_asking_for_too_long_a_wait_gives_up_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from telegram.error import RetryAfter
+
+    from bot.channels import telegram_send
+
+    waited = []
+    monkeypatch.setattr(telegram_send.asyncio, "sleep", lambda seconds: waited.append(seconds) or _done())
+    too_long = Attempts(RetryAfter(int(telegram_send.MAX_RETRY_AFTER) + 1))
+    with pytest.raises(RetryAfter):
+        await telegram_send.deliver(too_long)
+    assert (too_long.tries, waited) == (1, [])
+    short = Attempts(RetryAfter(3))
+    assert await telegram_send.deliver(short) == "sent"
+    assert (short.tries, waited) == (2, [3.0])
+
+
+async def test_a_bad_request_is_not_tried_again_but_a_time_out_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    from telegram.error import BadRequest, TimedOut
+
+    from bot.channels import telegram_send
+
+    monkeypatch.setattr(telegram_send.asyncio, "sleep", lambda seconds: _done())
+    refused = Attempts(BadRequest("Message text is empty"))
+    with pytest.raises(BadRequest):
+        await telegram_send.deliver(refused)
+    assert refused.tries == 1
+    flaky = Attempts(TimedOut(), TimedOut())
+    assert await telegram_send.deliver(flaky) == "sent" and flaky.tries == 3
+    down = Attempts(*[TimedOut()] * (len(telegram_send.RETRY_PAUSES) + 1))
+    with pytest.raises(TimedOut):
+        await telegram_send.deliver(down)
+    assert down.tries == len(telegram_send.RETRY_PAUSES) + 1
+
+
+async def _done() -> None:
+    return None

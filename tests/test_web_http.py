@@ -1,17 +1,23 @@
 """The website server over HTTP: bad input gets a 4xx with a reason (never a 500), Rasa down gets a kind 503."""
 from __future__ import annotations
 
+import os
 import uuid
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, AsyncIterator, Dict, Iterator
 
 import pytest
 import requests
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot import content
 from bot.channels.safety_net import crisis_reply
-from bot.channels.web import MAX_MESSAGE_CHARS, BadRequest, OfferedPayloads, rasa_text, reply_for_widget
+from bot.channels.web import (
+    MAX_MESSAGE_CHARS, BadRequest, OfferedPayloads, RateLimit, RateLimits, create_app, rasa_text, reply_for_widget,
+)
 from bot.content import helplines
+from bot.storage import db
 from tests.conftest import Servers, domain_response, free_port
 from tests.fake_rasa import ScriptedRasa
 from tests.webserver import WebServer, web_server
@@ -369,3 +375,182 @@ def test_unknown_slash_command_still_gets_an_answer(online: WebServer) -> None:
     response = post_chat(online, {"conversation_id": conversation_id(), "message": "/blabla", "language": "nl"})
     assert response.status_code == 200, response.text
     assert response.json()["messages"], "the bot should answer something kind, not nothing"
+
+
+# ---- rate limits (in process, with a clock the test turns; the echoing stand-in for Rasa answers) ----
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def echo_rasa() -> Iterator[ScriptedRasa]:
+    rasa = ScriptedRasa({}).start()  # answers "echo: <message>"
+    yield rasa
+    assert rasa.server is not None
+    rasa.server.stop()
+
+
+@asynccontextmanager
+async def limited(rasa: ScriptedRasa, clock: Clock, per_conversation: float = 3, per_ip: float = 100,
+                  trusted_proxy: bool = False) -> AsyncIterator[TestClient]:
+    """The web app with small limits, through aiohttp's test client (every request comes from 127.0.0.1)."""
+    engine = db._default_engine  # the app makes one for the organiser pages (unused here): leave none behind
+    client = TestClient(TestServer(create_app(rasa.url, RateLimits(per_conversation, per_ip, trusted_proxy, clock))))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
+        if db._default_engine is not engine and db._default_engine is not None:
+            db._default_engine.dispose()
+        db._default_engine = engine
+
+
+async def say(client: TestClient, conversation: str, message: str, language: str = "nl", **headers: str) -> Any:
+    response = await client.post("/api/chat", json={"conversation_id": conversation, "message": message,
+                                                     "language": language}, headers=headers)
+    return response.status, dict(response.headers), await response.json()
+
+
+def assert_limited(answer: Any, retry_after: int, language: str = "nl") -> None:
+    status, headers, data = answer
+    assert status == 429, data
+    assert headers["Retry-After"] == str(retry_after)
+    assert data == {"error": "rate_limited", "reason": content.channel_text("web", "rate_limited", language)}
+
+
+async def test_the_message_after_the_limit_is_429_with_retry_after_and_a_reason(echo_rasa: ScriptedRasa) -> None:
+    async with limited(echo_rasa, Clock(), per_conversation=3) as client:
+        conversation = conversation_id()
+        for turn in range(3):
+            status, _, data = await say(client, conversation, f"bericht {turn}")
+            assert status == 200 and data["messages"] == [{"text": f"echo: bericht {turn}"}]
+        assert_limited(await say(client, conversation, "nog een"), retry_after=20)  # 3 a minute: one per 20 s
+        assert_limited(await say(client, conversation, "one more", language="en"), retry_after=20, language="en")
+    assert not any(body["message"] in ("nog een", "one more") for body in echo_rasa.received), "refused means not sent"
+
+
+async def test_another_conversation_is_not_affected(echo_rasa: ScriptedRasa) -> None:
+    async with limited(echo_rasa, Clock(), per_conversation=2) as client:
+        busy, quiet = conversation_id(), conversation_id()
+        for _ in range(2):
+            assert (await say(client, busy, "hoi"))[0] == 200
+        assert (await say(client, busy, "hoi"))[0] == 429
+        assert (await say(client, quiet, "hoi"))[0] == 200
+
+
+async def test_the_ip_limit_counts_across_conversations(echo_rasa: ScriptedRasa) -> None:
+    async with limited(echo_rasa, Clock(), per_conversation=100, per_ip=4) as client:
+        for _ in range(4):
+            assert (await say(client, conversation_id(), "hoi"))[0] == 200
+        assert_limited(await say(client, conversation_id(), "hoi"), retry_after=15)
+        # X-Forwarded-For is written by the client here: not trusted unless WEB_TRUSTED_PROXY says so
+        assert (await say(client, conversation_id(), "hoi", **{"X-Forwarded-For": "203.0.113.9"}))[0] == 429
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_address_counts(echo_rasa: ScriptedRasa) -> None:
+    async with limited(echo_rasa, Clock(), per_conversation=100, per_ip=1, trusted_proxy=True) as client:
+        first = {"X-Forwarded-For": "198.51.100.1, 203.0.113.1"}  # the proxy appended the last one
+        assert (await say(client, conversation_id(), "hoi", **first))[0] == 200
+        assert (await say(client, conversation_id(), "hoi", **{"X-Forwarded-For": "198.51.100.1, 203.0.113.1"}))[0] == 429
+        assert (await say(client, conversation_id(), "hoi", **{"X-Forwarded-For": "203.0.113.2"}))[0] == 200
+
+
+async def test_after_the_wait_a_message_is_accepted_again(echo_rasa: ScriptedRasa) -> None:
+    clock = Clock()
+    async with limited(echo_rasa, clock, per_conversation=3) as client:
+        conversation = conversation_id()
+        for _ in range(3):
+            assert (await say(client, conversation, "hoi"))[0] == 200
+        assert_limited(await say(client, conversation, "hoi"), retry_after=20)
+        clock.now += 15
+        assert_limited(await say(client, conversation, "hoi"), retry_after=5)  # refused messages cost nothing
+        clock.now += 5
+        status, _, data = await say(client, conversation, "weer terug")
+        assert status == 200 and data["messages"] == [{"text": "echo: weer terug"}]
+        assert (await say(client, conversation, "hoi"))[0] == 429, "one message back per 20 s, not the whole minute"
+        clock.now += 60
+        for _ in range(3):
+            assert (await say(client, conversation, "hoi"))[0] == 200
+
+
+@pytest.mark.parametrize("message, language", [("ik wil niet meer leven", "nl"), ("I want to kill myself", "en")])
+async def test_crisis_language_over_the_limit_still_gets_the_helplines(
+    echo_rasa: ScriptedRasa, message: str, language: str
+) -> None:
+    async with limited(echo_rasa, Clock(), per_conversation=1, per_ip=2) as client:
+        conversation = conversation_id()
+        assert (await say(client, conversation, "hoi", language))[0] == 200
+        assert (await say(client, conversation, "hoi", language))[0] == 429
+        status, _, data = await say(client, conversation, message, language)
+        assert status == 200, data
+        assert data["messages"] == [{"text": crisis_reply(message, language)}]
+        assert content.helplines()["crisis"]["phone_free"] in data["messages"][0]["text"]
+        assert (await say(client, conversation_id(), "hoi", language))[0] == 200  # the second of the IP's two
+        status, _, data = await say(client, conversation_id(), message, language)  # the IP is over its limit too
+        assert status == 200 and data["messages"] == [{"text": crisis_reply(message, language)}]
+
+
+def test_the_limiter_forgets_the_longest_unused_keys() -> None:
+    clock = Clock()
+    limit = RateLimit(1, clock, max_keys=2)
+    for key in ("a", "b", "c"):
+        limit.take(key)
+    assert limit.wait("a") == 0 and limit.wait("c") == pytest.approx(60)
+    assert len(limit._buckets) == 2
+
+
+def test_the_limits_come_from_the_settings(tmp_path: Path) -> None:
+    """WEB_RATE_PER_CONVERSATION reaches the server process: Rasa is down (503) but each try counts."""
+    env = {**os.environ, "WEB_RATE_PER_CONVERSATION": "2"}
+    with web_server(f"http://127.0.0.1:{free_port()}", tmp_path / "web.log", env) as server:
+        conversation = conversation_id()
+        for _ in range(2):
+            assert post_chat(server, {"conversation_id": conversation, "message": "hallo"}).status_code == 503
+        response = post_chat(server, {"conversation_id": conversation, "message": "hallo"})
+        assert_refused(response, 429, "rate_limited")
+        assert response.headers["Retry-After"] == "30"
+        assert response.headers["Access-Control-Expose-Headers"] == "Retry-After"  # the widget may live elsewhere
+        crisis = post_chat(server, {"conversation_id": conversation, "message": "ik wil dood"})
+        assert crisis.status_code == 200 and crisis.json()["messages"] == [{"text": crisis_reply("ik wil dood", "nl")}]
+
+
+def test_my_data_is_a_download_link_that_gives_the_json_file(online: WebServer) -> None:
+    conversation = conversation_id()
+    first = post_chat(online, {"conversation_id": conversation, "message": "ik voel me vaak alleen", "language": "nl"})
+    answered = len(first.json()["messages"])
+    replies = post_chat(online, {"conversation_id": conversation, "message": "/mijngegevens", "language": "nl"}).json()["messages"]
+    # what was said before this turn: the person's message and the bot's answers (this turn is saved after it)
+    assert replies[0]["text"] == content.message("export_no_profile", "nl", messages=1 + answered)
+    offered = replies[-1]["download"]
+    assert offered["url"].startswith("api/download/") and offered["filename"].endswith(".json")
+    response = requests.get(f"{online.url}/{offered['url']}", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{offered["filename"]}"'
+    record = response.json()
+    assert record["profile"] is None
+    assert record["conversation"][0] == {**record["conversation"][0], "from": "you", "text": "ik voel me vaak alleen"}
+
+
+@pytest.mark.parametrize("token", ["x" * 30, "short", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "a" * 65])
+def test_an_unknown_or_malformed_download_link_is_404_with_a_reason(offline: WebServer, token: str) -> None:
+    response = requests.get(f"{offline.url}/api/download/{token}", timeout=30)
+    assert_refused(response, 404, "download_gone")
+
+
+def test_logs_hold_no_message_texts_or_contact_details(online: WebServer, servers: Servers) -> None:
+    """What people write stays out of every log at INFO: Rasa's, the action server's and the web server's."""
+    conversation, secret = conversation_id(), f"mijn geheim {uuid.uuid4().hex[:12]}"
+    post_chat(online, {"conversation_id": conversation, "message": f"ik voel me alleen, {secret}", "language": "nl"})
+    post_chat(online, {"conversation_id": conversation, "message": "mijn mail is geheim.adres@example.nl", "language": "nl"})
+    post_chat(online, {"conversation_id": conversation, "message": "/mijngegevens", "language": "nl"})
+    logs = {path.name: path.read_text(encoding="utf-8", errors="replace") for path in servers.var_dir.glob("*.log")}
+    logs["web.log"] = online.output()
+    assert {"rasa.log", "actions.log", "web.log"} <= set(logs)
+    for name, text in logs.items():
+        assert secret.split()[-1] not in text and "geheim.adres" not in text, name

@@ -22,6 +22,7 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels import telegram_send
+from bot.channels.identity import identity, metadata
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.channels.telegram_send import LongPayloads, deliver
 from bot.channels.safety_net import crisis_reply, warm_up
@@ -64,7 +65,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver(query.answer)
     if query.message is None:  # a button under an inline-mode message: not one of ours
         return
-    payload = context.bot_data["payloads"].payload_for(query.data or "") or _button_title(query)
+    data = query.data or ""
+    if _offered(query, data):
+        payload = context.bot_data["payloads"].payload_for(data) or _button_title(query)
+    else:  # a modified client can send any data: what no button of ours says goes to Rasa as words, never an intent
+        payload = plain_text(data).strip() or None
     if query.message.is_accessible:
         with contextlib.suppress(NetworkError):  # includes BadRequest: the keyboard was gone already
             await query.edit_message_reply_markup(reply_markup=None)
@@ -90,12 +95,13 @@ async def error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler. A 403 means the person blocked the bot: no scheduled message may go there."""
     chat = update.effective_chat if isinstance(update, Update) else None
     if isinstance(context.error, Forbidden) and chat is not None and chat.type == ChatType.PRIVATE:
-        logger.info("chat %s blocked the bot; marking the user inactive", chat.id)
         users: UserStore = context.bot_data["users"]
         try:
             await asyncio.to_thread(users.mark_inactive, CHANNEL, str(chat.id))
         except SQLAlchemyError:
             logger.exception("could not mark chat %s inactive", chat.id)
+        else:
+            logger.info("chat %s blocked the bot; its profile (if any) is marked inactive", chat.id)
         return
     if update is None and isinstance(context.error, NetworkError):  # polling; PTB tries again by itself
         logger.warning("Telegram cannot be reached: %s", context.error)
@@ -119,12 +125,12 @@ async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
 async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str) -> List[Dict[str, Any]]:
     """Rasa's replies, or the kind "briefly unavailable" when Rasa or the action server fails us."""
     chat, user = update.effective_chat, update.effective_user
-    metadata = {"channel": CHANNEL, "language_code": user.language_code if user else None, "chat_type": chat.type}
+    about = metadata(CHANNEL, language_from_locale(user.language_code if user else None), chat_type=chat.type)
     rasa: RasaClient = context.bot_data["rasa"]
     if chat.type == ChatType.PRIVATE:
         await reactivate(context.bot_data["users"], chat.id)
     try:
-        replies = await rasa.send(f"{CHANNEL}:{chat.id}", message, metadata)
+        replies = await rasa.send(identity(CHANNEL, chat.id).sender_id, message, about)
     except RasaUnavailable as problem:
         logger.warning("Rasa is unavailable: %s", problem)
         replies = []
@@ -176,6 +182,18 @@ async def typing(chat: Chat) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
+
+
+COMMAND_PAYLOADS = {entry[0] for entry in COMMANDS.values()}
+
+
+def _offered(query: CallbackQuery, data: str) -> bool:
+    """Was `data` a button under this message? Telegram sends the message with its keyboard; a message too old
+    to be sent along (inaccessible) leaves our stored long payloads and the commands' intents."""
+    if query.message is not None and query.message.is_accessible:
+        markup = getattr(query.message, "reply_markup", None)
+        return any(button.callback_data == data for row in (markup.inline_keyboard if markup else ()) for button in row)
+    return data.startswith(LongPayloads.PREFIX) or data in COMMAND_PAYLOADS
 
 
 def _button_title(query: CallbackQuery) -> Optional[str]:

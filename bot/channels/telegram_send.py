@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Unio
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
@@ -27,6 +27,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.content import telegram_text
 from bot.storage.db import session_scope
 from bot.storage.models import ButtonPayload
+from bot.storage.privacy import fetch_download
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,19 @@ T = TypeVar("T")
 async def send_replies(
     bot: Bot, chat_id: int, replies: List[Dict[str, Any]], language: str, payloads: "LongPayloads"
 ) -> None:
-    """Rasa's replies to one chat, in order: images as photos, long texts in parts, buttons under the last part."""
+    """Rasa's replies to one chat, in order: images as photos, a "my data" file as a document, long texts in
+    parts, buttons under the last part."""
     for reply in replies:
         custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
         image = reply.get("image") or custom.get("image")
         if isinstance(image, str) and image:
             await deliver(partial(bot.send_photo, chat_id, photo_of(image), caption=custom.get("alt")))
+        download = custom.get("download") if isinstance(custom.get("download"), dict) else {}
+        if isinstance(download.get("token"), str) and payloads.engine is not None:
+            found = await asyncio.to_thread(fetch_download, payloads.engine, download["token"])
+            if found is not None:
+                filename, content = found
+                await deliver(partial(bot.send_document, chat_id, InputFile(content.encode("utf-8"), filename=filename)))
         markup = keyboard(reply.get("buttons"), payloads)
         message = reply.get("text") or ""
         if not message and markup:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Tuple
@@ -17,29 +19,33 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.channels.identity import identity, metadata
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.channels.safety_net import crisis_reply, warm_up
 from bot.commands import COMMANDS, command_payload, plain_text
 from bot.content import channel_text, helplines
 from bot.language import LANGUAGES, language_from_locale
 from bot.organiser import PREFIX, create_organiser_app
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 from bot.storage.course import CourseStore
 from bot.storage.db import default_engine, session_scope
 from bot.storage.models import User, WebInbox
+from bot.storage.privacy import fetch_download
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "web"
 STATIC_DIR = Path(__file__).resolve().parent / "web_static"
 MAX_MESSAGE_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # always fullmatch: "$" would let a trailing newline in
 # A quick-reply payload as Rasa sends it: "/intent" with optional JSON entities, e.g. /switch_language{"language": "en"}
-BUTTON_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]*(\{[^\n]{0,200}\})?")  # fullmatch, as above
+BUTTON_PAYLOAD = re.compile(r"/[A-Za-z_][A-Za-z0-9_]{0,99}(\{[^\n]{0,200}\})?")  # fullmatch, as above (bounded)
 
 # A chart the bot drew (progress), sent inline as a PNG data URI.
 CHART_IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]{1,2000000}")
 INBOX_BATCH = 50
+DOWNLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # fullmatch
 TIME_ZONE = re.compile(r"[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}")  # an IANA name as browsers give it; checked again on use
 
 RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
@@ -87,6 +93,63 @@ class OfferedPayloads:
 
 
 OFFERED = web.AppKey("offered_payloads", OfferedPayloads)
+
+
+class RateLimit:
+    """A token bucket per key: `per_minute` messages a minute, a minute's worth at once, refilled evenly.
+
+    Bounded memory: beyond `max_keys` the longest-unused keys are forgotten (a full bucket is the same as none).
+    """
+
+    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+        self.capacity, self.per_second, self.clock, self.max_keys = max(1.0, per_minute), per_minute / 60, clock, max_keys
+        self._buckets: "OrderedDict[str, Tuple[float, float]]" = OrderedDict()  # key -> (tokens, when)
+
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, when = self._buckets.get(key, (self.capacity, now))
+        return min(self.capacity, tokens + (now - when) * self.per_second)
+
+    def wait(self, key: str) -> float:
+        """Seconds until `key` may send again; 0 now."""
+        return max(0.0, (1 - self._tokens(key, self.clock())) / self.per_second)
+
+    def take(self, key: str) -> None:
+        now = self.clock()
+        self._buckets[key] = (self._tokens(key, now) - 1, now)
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+
+
+class RateLimits:
+    """The chat API's limits: per conversation and per client IP (settings: WEB_RATE_PER_*, WEB_TRUSTED_PROXY)."""
+
+    def __init__(self, per_conversation: float, per_ip: float, trusted_proxy: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.conversation, self.ip = RateLimit(per_conversation, clock), RateLimit(per_ip, clock)
+        self.trusted_proxy = trusted_proxy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RateLimits":
+        return cls(settings.web_rate_per_conversation, settings.web_rate_per_ip, settings.web_trusted_proxy)
+
+    def client_ip(self, request: web.Request) -> str:
+        """request.remote; behind a trusted proxy, the address it appended last to X-Forwarded-For."""
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip() if self.trusted_proxy else ""
+        return forwarded or request.remote or "unknown"
+
+    def admit(self, request: web.Request, conversation_id: str) -> int:
+        """0 (and counted) when this message may go to Rasa; else the whole seconds to wait (Retry-After)."""
+        ip = self.client_ip(request)
+        wait = max(self.conversation.wait(conversation_id), self.ip.wait(ip))
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        self.conversation.take(conversation_id)
+        self.ip.take(ip)
+        return 0
+
+
+RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 
 
 def rasa_text(body: Dict[str, Any], offered: Optional[Set[str]] = None) -> str:
@@ -140,7 +203,25 @@ def reply_for_widget(reply: Any) -> Optional[Dict[str, Any]]:
         shown["image"] = image
         if isinstance(custom.get("alt"), str):
             shown["alt"] = custom["alt"]
+    download = custom.get("download") if isinstance(custom.get("download"), dict) else {}
+    token, filename = download.get("token"), download.get("filename")
+    if isinstance(token, str) and DOWNLOAD_TOKEN.fullmatch(token) and isinstance(filename, str):
+        shown["download"] = {"url": f"api/download/{token}", "filename": filename}  # relative to the widget's server
     return shown or None
+
+
+async def get_download(request: web.Request) -> web.Response:
+    """A person's "my data" file, by the secret link the bot gave them; gone after DOWNLOAD_MINUTES."""
+    language = _language(request.query.get("language"))
+    token = request.match_info["token"]
+    found = await asyncio.to_thread(fetch_download, default_engine(), token) if DOWNLOAD_TOKEN.fullmatch(token) else None
+    if found is None:
+        return error_response("download_gone", 404, language)
+    filename, content = found
+    return web.Response(
+        body=content.encode("utf-8"), content_type="application/json", charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 async def chat(request: web.Request) -> web.Response:
@@ -164,12 +245,19 @@ async def chat(request: web.Request) -> web.Response:
         text = rasa_text(body, memory.offered(conversation_id))
     except BadRequest as refused:
         return error_response(refused.code, refused.status, language)
-    metadata = {"channel": "web", "language": language}
-    zone = body.get("timezone")
-    if isinstance(zone, str) and TIME_ZONE.fullmatch(zone):
-        metadata["timezone"] = zone  # the browser's, for daily exercises at the person's own clock time
+    retry_after = request.app[RATE_LIMITS].admit(request, conversation_id)
+    if retry_after:  # too many messages; crisis language still gets the helplines (from the safety net, not Rasa)
+        rescue = crisis_reply(text, language)
+        if rescue is not None:
+            return web.json_response({"conversation_id": conversation_id, "messages": [{"text": rescue}]})
+        limited = error_response("rate_limited", 429, language)
+        limited.headers["Retry-After"] = str(retry_after)
+        return limited
+    zone = body.get("timezone")  # the browser's, for daily exercises at the person's own clock time
+    who = identity(CHANNEL, conversation_id)
+    about = metadata(CHANNEL, language, timezone=zone if isinstance(zone, str) and TIME_ZONE.fullmatch(zone) else None)
     try:
-        replies = await request.app[RASA_CLIENT].send(f"web:{conversation_id}", text, metadata)
+        replies = await request.app[RASA_CLIENT].send(who.sender_id, text, about)
     except RasaUnavailable as error:
         logger.warning("Rasa unavailable: %s", error)
         replies = []
@@ -208,7 +296,7 @@ def _waiting(conversation_id: str, after: int) -> List[Tuple[int, List[Dict[str,
     query = (
         select(WebInbox.id, WebInbox.messages)
         .join(User, User.id == WebInbox.user_id)
-        .where(User.channel == "web", User.channel_user_id == conversation_id, WebInbox.id > after)
+        .where(User.channel == CHANNEL, User.channel_user_id == conversation_id, WebInbox.id > after)
         .order_by(WebInbox.id)
         .limit(INBOX_BATCH)
     )
@@ -262,6 +350,7 @@ async def cors_and_errors(
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers["Access-Control-Max-Age"] = "3600"
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"  # a widget on another site may read it
     else:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault(
@@ -281,11 +370,12 @@ async def _rasa_client(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
-def create_app(rasa_url: Optional[str] = None) -> web.Application:
-    """The web application; `rasa_url` defaults to the settings (RASA_URL)."""
+def create_app(rasa_url: Optional[str] = None, rate_limits: Optional[RateLimits] = None) -> web.Application:
+    """The web application; `rasa_url` and `rate_limits` default to the settings (RASA_URL, WEB_RATE_*)."""
     app = web.Application(middlewares=[cors_and_errors], client_max_size=MAX_BODY_BYTES)
     app[RASA_URL] = rasa_url or get_settings().rasa_url
     app[OFFERED] = OfferedPayloads()
+    app[RATE_LIMITS] = rate_limits or RateLimits.from_settings(get_settings())
     app.cleanup_ctx.append(_rasa_client)
     app.on_startup.append(_warm_up_safety_net)
     app.router.add_get("/", static("index.html", "text/html"))
@@ -297,6 +387,7 @@ def create_app(rasa_url: Optional[str] = None) -> web.Application:
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/api/helplines", get_helplines)
     app.router.add_get("/api/inbox", inbox)
+    app.router.add_get("/api/download/{token}", get_download)
     app.add_subapp(PREFIX, create_organiser_app(CourseStore(default_engine()), get_settings().organiser_token))
     app.router.add_get("/api/health", health)
     return app
@@ -308,6 +399,7 @@ async def _warm_up_safety_net(app: web.Application) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per chat message otherwise
     settings = get_settings()
     print(f"Lichtpunt chat: http://localhost:{settings.web_port}", flush=True)
     web.run_app(create_app(), host=settings.web_host, port=settings.web_port, print=None, access_log=None)

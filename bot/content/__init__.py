@@ -185,13 +185,33 @@ def message(key: str, language: str, **values: Any) -> str:
     return _in_language(messages(), key, language, values)
 
 
+def date_in_words(value: Any, language: str, year: bool = False) -> str:
+    """A date (or datetime) as people say it: "5 december", with `year` "5 december 2026"."""
+    months = message("months", language).split("|")
+    text = f"{value.day} {months[value.month - 1]}"
+    return f"{text} {value.year}" if year else text
+
+
+def retention() -> Dict[str, int]:
+    """How long we keep things ({days}, {months}), for every text that promises it."""
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    return {"days": settings.retention_event_days, "months": settings.retention_inactive_months}
+
+
+def privacy_notice(language: str) -> str:
+    """What is stored, why, how long, how to delete."""
+    return message("privacy_notice", language, **retention())
+
+
 # What each channel adapter says by itself (bot/content/<channel>.yml) and the keys it needs.
 CHANNEL_TEXTS = {
     "telegram": ("unavailable", "not_text", "edited", "private_only", "unknown_command", "choose"),
     "web": (
         "malformed_json", "not_an_object", "empty_message", "not_text", "message_too_long", "body_too_large",
         "bad_conversation_id", "bad_payload", "message_and_payload", "rasa_unavailable", "not_found",
-        "method_not_allowed", "bad_after",
+        "method_not_allowed", "bad_after", "download_gone", "rate_limited",
     ),
 }
 

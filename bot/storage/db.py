@@ -54,3 +54,19 @@ def default_engine() -> Engine:
 
         _default_engine = make_engine(get_settings().app_database_url)
     return _default_engine
+
+
+_tracker_engine: Optional[Engine] = None
+
+
+def tracker_engine() -> Engine:
+    """Rasa's tracker store database (the application database unless TRACKER_STORE_URL says otherwise)."""
+    global _tracker_engine
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    if settings.tracker_database_url == settings.app_database_url:
+        return default_engine()
+    if _tracker_engine is None:
+        _tracker_engine = make_engine(settings.tracker_database_url)
+    return _tracker_engine

@@ -16,6 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes (we only ever store UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 class User(Base):
     """A person on one channel, identified by (channel, channel user id)."""
 
@@ -29,18 +34,24 @@ class User(Base):
     consent_at = Column(DateTime(timezone=True), nullable=True)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # When they last wrote, as the retention job reads it from the conversation (never written per message).
+    last_seen_at = Column(DateTime(timezone=True), nullable=True)
 
     def to_export(self) -> dict:
         """What we hold about this person, in plain values (for 'show my data')."""
-        consent: Optional[str] = self.consent_at.isoformat() if self.consent_at else None
         return {
             "channel": self.channel,
             "channel_user_id": self.channel_user_id,
             "language": self.language,
-            "consent_at": consent,
+            "consent_at": _iso(self.consent_at),
             "active": self.active,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "created_at": _iso(self.created_at),
+            "last_seen_at": _iso(self.last_seen_at),
         }
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return moment.isoformat() if moment else None
 
 
 def _user_id() -> Column:
@@ -120,6 +131,18 @@ class WebInbox(Base):
     user_id = _user_id()
     messages = Column(JSON, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Download(Base):
+    """A person's "my data" file, fetched once or twice by a short-lived secret link (deleted with them)."""
+
+    __tablename__ = "downloads"
+
+    token = Column(String(64), primary_key=True)
+    sender_id = Column(String(200), nullable=False, index=True)
+    filename = Column(String(120), nullable=False)
+    content = Column(Text, nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
 
 
 class ButtonPayload(Base):

@@ -20,29 +20,33 @@ class UserStore:
         with session_scope(self.engine) as session:
             return session.execute(_by_key(channel, channel_user_id)).scalar_one_or_none()
 
-    def ensure(self, channel: str, channel_user_id: str, language: str = "nl") -> User:
-        """Return the user, creating them on first contact (safe when two turns race)."""
+    def with_consent(self, channel: str, channel_user_id: str) -> Optional[User]:
+        """The profile, when this person agreed to what we store (the only profiles there are; see record_consent)."""
+        user = self.get(channel, channel_user_id)
+        return user if user is not None and user.consent_at is not None else None
+
+    def record_consent(self, channel: str, channel_user_id: str, language: str = "nl") -> User:
+        """The person agreed to the privacy notice: the one way a profile comes to exist (also again after
+        forget-me). Safe when two turns race."""
         language = language if language in LANGUAGES else "nl"
-        existing = self.get(channel, channel_user_id)
-        if existing is not None:
-            return existing
-        try:
-            with session_scope(self.engine) as session:
-                user = User(channel=channel, channel_user_id=channel_user_id, language=language)
-                session.add(user)
-            return user
-        except IntegrityError:
-            found = self.get(channel, channel_user_id)
-            assert found is not None
-            return found
+        for _ in range(2):
+            try:
+                with session_scope(self.engine) as session:
+                    user = session.execute(_by_key(channel, channel_user_id)).scalar_one_or_none()
+                    if user is None:
+                        user = User(channel=channel, channel_user_id=channel_user_id, language=language)
+                        session.add(user)
+                    user.consent_at = user.consent_at or utcnow()
+                return user
+            except IntegrityError:  # created by a parallel turn in the meantime: update that one
+                continue
+        raise RuntimeError("could not record consent")
 
     def set_language(self, channel: str, channel_user_id: str, language: str) -> None:
+        """Remember the language for someone with a profile; nobody gets a profile because of it."""
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
         self._update(channel, channel_user_id, language=language)
-
-    def record_consent(self, channel: str, channel_user_id: str) -> None:
-        self._update(channel, channel_user_id, consent_at=utcnow())
 
     def mark_inactive(self, channel: str, channel_user_id: str) -> None:
         """The person blocked the bot: no scheduled message may go there."""
@@ -65,14 +69,13 @@ class UserStore:
             )
             return result.rowcount > 0
 
-    def _update(self, channel: str, channel_user_id: str, **values: object) -> None:
+    def _update(self, channel: str, channel_user_id: str, **values: object) -> bool:
+        """Change an existing profile; never creates one (after forget-me nothing comes back by itself)."""
         with session_scope(self.engine) as session:
-            user = session.execute(_by_key(channel, channel_user_id)).scalar_one_or_none()
-            if user is None:
-                user = User(channel=channel, channel_user_id=channel_user_id)
-                session.add(user)
-            for name, value in values.items():
-                setattr(user, name, value)
+            result = session.execute(
+                update(User).where(User.channel == channel, User.channel_user_id == channel_user_id).values(**values)
+            )
+            return result.rowcount > 0
 
 
 def _by_key(channel: str, channel_user_id: str):  # type: ignore[no-untyped-def]

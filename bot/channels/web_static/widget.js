@@ -70,6 +70,7 @@
       retry: "Opnieuw proberen",
       noAnswer: "Hier heb ik even geen antwoord op. Wil je het anders zeggen? Typ /help om te zien wat ik kan.",
       image: "Afbeelding van Lichtpunt",
+      download: "Download je gegevens",
     },
     en: {
       launcher: "Talk to Lichtpunt",
@@ -101,6 +102,7 @@
       retry: "Try again",
       noAnswer: "I don't have an answer to that right now. Could you put it another way? Type /help to see what I can do.",
       image: "Image from Lichtpunt",
+      download: "Download your data",
     },
   };
 
@@ -529,6 +531,9 @@
         if (typeof message.text === "string") entry.text = message.text;
         if (typeof message.image === "string") entry.image = message.image;
         if (typeof message.alt === "string") entry.alt = message.alt;
+        if (message.download && typeof message.download.url === "string" && typeof message.download.filename === "string") {
+          entry.download = { url: message.download.url, filename: message.download.filename };
+        }
         const buttons = (Array.isArray(message.buttons) ? message.buttons : []).filter(
           (b) => b && typeof b.title === "string" && typeof b.payload === "string"
         );
@@ -562,6 +567,12 @@
       }
       const src = this.imageUrl(entry.image);
       if (src) bubble.append(h("img", { class: "lp-image", src, alt: entry.alt || (entry.text ? "" : t("image")), loading: "lazy" }));
+      const file = entry.download && this.downloadUrl(entry.download.url);
+      if (file) {
+        const link = h("a", { class: "lp-download", href: file, download: entry.download.filename });
+        link.textContent = `${t("download")} (${entry.download.filename})`;
+        bubble.append(link);
+      }
       this.ui.log.append(bubble);
       if (entry.buttons && entry.buttons.length) {
         const group = h("div", { class: "lp-replies", role: "group", "aria-label": t("replies") });
@@ -578,6 +589,11 @@
       }
       this.scrollDown();
       return bubble;
+    }
+
+    /** Only our own server's short-lived "my data" links. */
+    downloadUrl(path) {
+      return /^api\/download\/[A-Za-z0-9_-]{16,64}$/.test(path) ? new URL(path, this.base).href : null;
     }
 
     imageUrl(image) {

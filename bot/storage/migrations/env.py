@@ -25,6 +25,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite changes a column by copying the table and dropping the old one; with foreign keys on, that drop
+            # would cascade and delete every row that points at it (subscriptions, enrolments, ...).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the implicit transaction, or the migration's own would never commit
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
