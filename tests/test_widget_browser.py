@@ -420,6 +420,27 @@ def test_images_are_shown_inline_and_only_from_the_web(page: Page, web: WebServe
     assert page.evaluate("typeof window.__xss") == "undefined"
 
 
+def test_my_data_is_a_download_link_to_the_json_file_and_only_ours(page: Page, web: WebServer) -> None:
+    open_chat(page, web.url)
+    send(page, "/mijngegevens")
+    link = page.locator(".lp-log a.lp-download")
+    expect(link).to_have_count(1, timeout=BOT_REPLY_MS)
+    href = link.get_attribute("href")
+    assert re.fullmatch(re.escape(web.url) + r"/api/download/[A-Za-z0-9_-]{16,64}", href), href
+    assert link.get_attribute("download").endswith(".json") and link.get_attribute("download") in link.inner_text()
+    record = page.request.get(href).json()
+    assert record["profile"] is None and record["conversation"][0]["from"] in ("you", "lichtpunt"), record  # the greeting so far
+    page.evaluate(  # a link that is not our own server's never becomes a link, even from a tampered transcript
+        """() => sessionStorage.setItem('lichtpunt.transcript', JSON.stringify([
+            {from: 'bot', text: 'Hier.', download: {url: 'https://example.org/x.json', filename: 'x.json'}},
+        ]))"""
+    )
+    page.reload()
+    page.get_by_role("button", name="Open de chat met Lichtpunt").click()
+    expect(bot_says(page, "Hier.")).to_be_visible(timeout=UI_MS)
+    expect(page.locator(".lp-log a.lp-download")).to_have_count(0)
+
+
 # ---- small screens and contrast ----
 
 CONTRAST = """
