@@ -16,12 +16,20 @@ import requests
 
 from bot.channels.web import MAX_MESSAGE_CHARS
 from bot.content import channel_text, telegram_text
-from tests.conftest import Servers, first_sentence, free_port, new_sender
+from tests.conftest import Servers, first_sentence, new_sender
 from tests.fake_telegram import FakeTelegram
-from tests.test_telegram import SECRET, TOKEN, Bridge, bridge_env, eventually, start_bridge, stop_bridge, wait_until_polling
+from tests.test_telegram import (
+    SECRET, TOKEN, Bridge, bridge_env, eventually, running_webhook_bridge, start_bridge, stop_bridge, wait_until_polling,
+)
 from tests.webserver import WebServer, web_server
 
 pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def webhook_bridge(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    with running_webhook_bridge(servers, tmp_path_factory.mktemp("webhook")) as running:
+        yield running
 
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]*\", line \d+|\b\w+Error: ")
 # "hallo" gets the greeting; after crisis language (safety mode) the calm "ik lees je" is the answer to a hello.
@@ -287,31 +295,6 @@ def test_telegram_forged_button_data(telegram_bridge: Bridge, data: str) -> None
         assert_no_traceback(said)
 
 
-@pytest.fixture(scope="module")
-def webhook(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
-    telegram = FakeTelegram(TOKEN).start()
-    port = free_port()
-    env = bridge_env(
-        telegram, servers.env, RASA_URL=servers.rasa_url, WEB_HOST="127.0.0.1",
-        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram", TELEGRAM_WEBHOOK_SECRET=SECRET,
-        TELEGRAM_WEBHOOK_PORT=str(port),
-    )
-    running = start_bridge(telegram, env, tmp_path_factory.mktemp("webhook") / "telegram.log")
-    try:
-        telegram.wait_for("setWebhook", timeout=60)
-
-        def listening() -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/telegram", timeout=2).status_code > 0
-            except requests.RequestException:
-                return False
-
-        assert eventually(listening, timeout=30), running.log_tail()
-        yield running
-    finally:
-        stop_bridge(running)
-
-
 # Where python-telegram-bot's webhook handler falls short: only a caller with the secret (Telegram) gets that far.
 PTB_GAPS = {
     "malformed-json": "PTB 22's webhook handler answers 500 to unparsable JSON (json.loads unguarded); only with the "
@@ -333,19 +316,19 @@ WEBHOOK_BODIES = [
 
 
 @pytest.mark.parametrize("case, raw, content_type", [pytest.param(*body, id=body[0]) for body in WEBHOOK_BODIES])
-def test_telegram_webhook_malformed_bodies(webhook: Bridge, case: str, raw: bytes, content_type: str) -> None:
-    url = webhook.telegram.webhook["url"]
+def test_telegram_webhook_malformed_bodies(webhook_bridge: Bridge, case: str, raw: bytes, content_type: str) -> None:
+    url = webhook_bridge.telegram.webhook["url"]
     anyone = requests.post(url, data=raw, headers={"Content-Type": content_type}, timeout=30)
     assert anyone.status_code == 403, (anyone.status_code, anyone.text[:300])  # no secret, no further
     headers = {"Content-Type": content_type, "X-Telegram-Bot-Api-Secret-Token": SECRET}
     response = requests.post(url, data=raw, headers=headers, timeout=30)
     assert_no_traceback(response.text)
     chat = next(CHATS)
-    update = webhook.telegram.webhook_update("message", webhook.telegram.message(chat, text="hallo"))
-    assert webhook.telegram.push_webhook(update).status_code == 200
-    greeted = eventually(lambda: [t for t in webhook.telegram.texts(chat) if t.startswith(HELLO)], timeout=90)
-    assert greeted, webhook.log_tail()
-    assert webhook.process.poll() is None
+    update = webhook_bridge.telegram.webhook_update("message", webhook_bridge.telegram.message(chat, text="hallo"))
+    assert webhook_bridge.telegram.push_webhook(update).status_code == 200
+    greeted = eventually(lambda: [t for t in webhook_bridge.telegram.texts(chat) if t.startswith(HELLO)], timeout=90)
+    assert greeted, webhook_bridge.log_tail()
+    assert webhook_bridge.process.poll() is None
 
     def refused() -> None:
         assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])

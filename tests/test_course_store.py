@@ -23,7 +23,7 @@ def course(database_url: str) -> Iterator[CourseStore]:
 
 def person(store: CourseStore, name: str) -> int:
     """A user id, as the bot creates one on first contact."""
-    return UserStore(store.engine).ensure("web", name).id
+    return UserStore(store.engine).record_consent("web", name).id
 
 
 def enrolment_rows(store: CourseStore) -> List[Enrolment]:
@@ -272,8 +272,8 @@ def test_waiting_in_a_region(course: CourseStore) -> None:
 def test_deleting_the_person_deletes_their_enrolment(course: CourseStore) -> None:
     group_id = add_group(course, capacity=1)
     users = UserStore(course.engine)
-    gone = users.ensure("telegram", "gone").id
-    stays = users.ensure("telegram", "stays").id
+    gone = users.record_consent("telegram", "gone").id
+    stays = users.record_consent("telegram", "stays").id
     course.enrol(gone, "Gijs", "gijs@example.nl", "telegram", group_id=group_id)
     course.enrol(stays, "Sien", "sien@example.nl", "telegram", region="80")
     assert users.delete("telegram", "gone") is True

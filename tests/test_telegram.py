@@ -8,6 +8,7 @@ Three bridges run as `python -m bot.channels.telegram`, each with its own fake T
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -182,6 +183,13 @@ def bridge(servers: Servers, rasa_proxy: RasaProxy, tmp_path_factory: pytest.Tem
 
 @pytest.fixture(scope="module")
 def webhook_bridge(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    with running_webhook_bridge(servers, tmp_path_factory.mktemp("webhook")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_webhook_bridge(servers: Servers, folder: Path) -> Iterator[Bridge]:
+    """A bridge in webhook mode in front of the real Rasa, listening once Telegram (the fake) knows its URL."""
     telegram = FakeTelegram(TOKEN).start()
     port = free_port()
     env = bridge_env(
@@ -189,7 +197,7 @@ def webhook_bridge(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -
         TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram", TELEGRAM_WEBHOOK_SECRET=SECRET,
         TELEGRAM_WEBHOOK_PORT=str(port),
     )
-    running = start_bridge(telegram, env, tmp_path_factory.mktemp("webhook") / "telegram.log")
+    running = start_bridge(telegram, env, folder / "telegram.log")
     try:
         try:
             telegram.wait_for("setWebhook", timeout=60)

@@ -282,7 +282,7 @@ def test_a_scheduled_message_waits_in_the_inbox_and_is_shown_once(page: Page, we
     settle(page)
     conversation = page.evaluate("localStorage.getItem('lichtpunt.conversation')")
     engine = make_engine(servers.app_database_url)
-    user = UserStore(engine).ensure("web", conversation)
+    user = UserStore(engine).record_consent("web", conversation)
     waiting = [{"text": "Je oefening van vandaag: Even genieten (3 min)",
                 "buttons": [{"title": "Later", "payload": "/exercise_later"}]}]
     with session_scope(engine) as session:
@@ -309,7 +309,7 @@ def test_the_organiser_logs_in_and_changes_a_status_with_the_keyboard(page: Page
     engine = make_engine(servers.app_database_url)
     course = CourseStore(engine)
     group_id = course.add_group(title="Deventer donderdag", place="Deventer", region="74", start_date=date(2027, 4, 1), capacity=9)
-    user = UserStore(engine).ensure("web", "organiser-test-person")
+    user = UserStore(engine).record_consent("web", "organiser-test-person")
     enrolment_id = course.enrol(user.id, "Noor", "noor@example.nl", "web", group_id=group_id)
     with web_server(servers.rasa_url, tmp_path / "web.log", {**servers.env, "ORGANISER_TOKEN": "geheim-token-123"}) as server:
         page.goto(server.url + "/organiser/")
