@@ -110,24 +110,25 @@ def test_request_human_names_de_luisterlijn_from_content(servers: Servers) -> No
     assert content.helplines()["listening"]["phone"] in replies[0]["text"]
 
 
-def test_user_is_stored_and_can_see_and_delete_their_data(servers: Servers) -> None:
+def test_talking_stores_no_profile_and_the_conversation_can_be_seen_and_deleted(servers: Servers) -> None:
     sender = new_sender()
-    servers.chat(sender, "hallo", metadata={"channel": "web", "language": "nl"})
+    greeting = servers.chat(sender, "hallo", metadata={"channel": "web", "language": "nl"})
     engine = create_engine(servers.app_database_url, future=True)
     with engine.connect() as connection:
         row = connection.execute(
             text("SELECT channel, language FROM users WHERE channel_user_id = :id"), {"id": sender.split(":", 1)[1]}
-        ).one()
-    assert tuple(row) == ("web", "nl")
-    assert "• kanaal: web" in texts(servers.chat(sender, "/export_my_data"))
+        ).one_or_none()
+    engine.dispose()
+    assert row is None, "no profile without a yes to the privacy notice"
+    shown = servers.chat(sender, "/export_my_data")
+    assert shown[0]["text"] == content.message("export_no_profile", "nl", messages=1 + len(greeting))
     servers.chat(sender, "/delete_my_data")
     assert texts(servers.chat(sender, "/affirm")) == content.message("data_deleted", "nl")
-    with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT count(*) FROM users WHERE channel_user_id = :id"), {"id": sender.split(":", 1)[1]}
-        ).scalar_one()
-    engine.dispose()
-    assert count == 0
+    tracker = create_engine(f"sqlite:///{servers.var_dir / 'tracker.db'}", future=True)
+    with tracker.connect() as connection:
+        kept = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar_one()
+    tracker.dispose()
+    assert kept == 0, "the conversation itself is deleted"
 
 
 def test_not_understood_twice_listens_first_and_never_shows_offers(servers: Servers) -> None:

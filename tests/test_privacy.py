@@ -63,7 +63,7 @@ def test_retention_deletes_old_messages_and_people_who_left_and_keeps_the_rest(s
     person(store, "3", NOW - timedelta(days=30))  # agreed a month ago, wrote nothing since
     wrote(store, "anonymous", NOW - timedelta(days=91), "zonder profiel")
     live = store.save_download("telegram:2", "a.json", "{}", minutes=60 * 24 * 365 * 10)
-    expired = store.save_download("telegram:2", "b.json", "{}", minutes=-1)
+    expired = store.save_download("telegram:2", "b.json", "{}", minutes=-60 * 24)  # expired a day before NOW
 
     purged = store.purge(event_days=90, inactive_months=12, now=NOW)
 

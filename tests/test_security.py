@@ -1,7 +1,8 @@
 """The action server answers only Rasa: a forged action call without the shared token changes nothing."""
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from bot.storage import UserStore, make_engine
 from tests.conftest import Servers, new_sender
 
 
@@ -18,8 +19,9 @@ def forged_call(sender: str, action: str) -> dict:
 
 def test_a_forged_delete_without_the_token_is_refused_and_deletes_nothing(servers: Servers) -> None:
     sender = new_sender()
-    servers.chat(sender, "hallo, ik ben er")  # stores the person's language, so there is a profile to protect
-    engine = create_engine(servers.app_database_url, future=True)
+    servers.chat(sender, "hallo, ik ben er")
+    engine = make_engine(servers.app_database_url)
+    UserStore(engine).record_consent("web", sender.split(":", 1)[1])  # a profile to protect
     count = "SELECT count(*) FROM users WHERE channel_user_id = :id"
     with engine.connect() as connection:
         assert connection.execute(text(count), {"id": sender.split(":", 1)[1]}).scalar_one() == 1
