@@ -17,9 +17,8 @@ import requests
 from bot.channels.web import MAX_MESSAGE_CHARS
 from bot.content import channel_text, telegram_text
 from tests.conftest import Servers, first_sentence, new_sender
-from tests.fake_telegram import FakeTelegram
 from tests.test_telegram import (
-    SECRET, TOKEN, Bridge, bridge_env, eventually, running_webhook_bridge, start_bridge, stop_bridge, wait_until_polling,
+    SECRET, Bridge, eventually, polling_bridge, running_webhook_bridge,
 )
 from tests.webserver import WebServer, web_server
 
@@ -241,14 +240,8 @@ def test_web_chat_malformed_bodies(web: WebServer, make_body: Any, content_type:
 
 @pytest.fixture(scope="module")
 def telegram_bridge(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
-    telegram = FakeTelegram(TOKEN).start()
-    log = tmp_path_factory.mktemp("bridge") / "telegram.log"
-    running = start_bridge(telegram, bridge_env(telegram, servers.env, RASA_URL=servers.rasa_url), log)
-    try:
-        wait_until_polling(running)
+    with polling_bridge(servers.env, tmp_path_factory.mktemp("bridge"), RASA_URL=servers.rasa_url) as running:
         yield running
-    finally:
-        stop_bridge(running)
     assert "could not handle an update" not in running.log_tail(), running.log_tail()
 
 

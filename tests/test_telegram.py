@@ -171,9 +171,15 @@ def rasa_proxy(servers: Servers) -> Iterator[RasaProxy]:
 
 @pytest.fixture(scope="module")
 def bridge(servers: Servers, rasa_proxy: RasaProxy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    with polling_bridge(servers.env, tmp_path_factory.mktemp("bridge"), RASA_URL=rasa_proxy.url) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def polling_bridge(base: Dict[str, str], folder: Path, **settings: str) -> Iterator[Bridge]:
+    """A bridge in long-polling mode against a new fake Telegram, its log in `folder`, stopped afterwards."""
     telegram = FakeTelegram(TOKEN).start()
-    log = tmp_path_factory.mktemp("bridge") / "telegram.log"
-    running = start_bridge(telegram, bridge_env(telegram, servers.env, RASA_URL=rasa_proxy.url), log)
+    running = start_bridge(telegram, bridge_env(telegram, base, **settings), folder / "telegram.log")
     try:
         wait_until_polling(running)
         yield running
@@ -235,15 +241,9 @@ def scripted() -> Iterator[ScriptedRasa]:
 
 @pytest.fixture(scope="module")
 def scripted_bridge(scripted: ScriptedRasa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
-    telegram = FakeTelegram(TOKEN).start()
     tmp = tmp_path_factory.mktemp("scripted")
-    env = bridge_env(telegram, base_env(tmp), RASA_URL=scripted.url, RASA_TIMEOUT="2")
-    running = start_bridge(telegram, env, tmp / "telegram.log")
-    try:
-        wait_until_polling(running)
+    with polling_bridge(base_env(tmp), tmp, RASA_URL=scripted.url, RASA_TIMEOUT="2") as running:
         yield running
-    finally:
-        stop_bridge(running)
 
 
 def _port_open(port: int) -> bool:
