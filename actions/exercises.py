@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.participants import pause_nudges, resume_nudges, stop_nudges
 from actions.common import typed_answer, exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
 from bot.content import date_in_words, exercises, message, privacy_notice
 from bot.timeparse import format_time, parse_pause_until, parse_time
@@ -348,24 +349,31 @@ class ActionPauseExercises(Action):
         return "action_pause_exercises"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        """Daily exercises and, for a course participant, the messages between sessions: both wait."""
         language = language_of(tracker)
         try:
             user_id = user_id_of(tracker)
             store = exercise_store()
             subscription = store.subscription(user_id) if user_id is not None else None
-            if subscription is None or not subscription.active:
-                dispatcher.utter_message(text=message("not_subscribed", language_of(tracker)))
-                return []
-            today = datetime.now(ZoneInfo(subscription.timezone)).date()
+            daily = subscription is not None and subscription.active
+            zone = subscription.timezone if subscription is not None else _timezone_from(tracker)
+            today = datetime.now(ZoneInfo(zone)).date()
             until = parse_pause_until(tracker.latest_message.get("text") or "", today) or date.fromordinal(
                 today.toordinal() + 7
             )
-            store.pause(user_id, until)
+            if daily:
+                store.pause(user_id, until)
+            course = user_id is not None and pause_nudges(user_id, until)
         except SQLAlchemyError:
             logger.exception("could not pause")
             dispatcher.utter_message(text=message("data_unavailable", language))
             return []
-        dispatcher.utter_message(text=message("paused", language, until=_day(until, language)))
+        if daily:
+            dispatcher.utter_message(text=message("paused", language, until=_day(until, language)))
+        if course:
+            dispatcher.utter_message(text=message("nudges_paused", language, until=_day(until, language)))
+        if not daily and not course:
+            dispatcher.utter_message(text=message("not_subscribed", language))
         return []
 
 
@@ -374,24 +382,29 @@ class ActionResumeExercises(Action):
         return "action_resume_exercises"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        language = language_of(tracker)
         try:
             user_id = user_id_of(tracker)
             store = exercise_store()
             subscription = store.subscription(user_id) if user_id is not None else None
-            if subscription is None:
-                dispatcher.utter_message(text=message("not_subscribed", language_of(tracker)))
-                return []
-            store.resume(user_id)
+            if subscription is not None:
+                store.resume(user_id)
+            course = user_id is not None and resume_nudges(user_id)
         except SQLAlchemyError:
             logger.exception("could not resume")
-            dispatcher.utter_message(text=message("data_unavailable", language_of(tracker)))
+            dispatcher.utter_message(text=message("data_unavailable", language))
             return []
-        dispatcher.utter_message(text=message("resumed", language_of(tracker), time=subscription.local_time))
+        if subscription is not None:
+            dispatcher.utter_message(text=message("resumed", language, time=subscription.local_time))
+        if course:
+            dispatcher.utter_message(text=message("nudges_resumed", language))
+        if subscription is None and not course:
+            dispatcher.utter_message(text=message("not_subscribed", language))
         return []
 
 
 class ActionStopExercises(Action):
-    """Stop daily exercises in one step, from any state (also in the middle of a form)."""
+    """Stop daily exercises (and a participant's course messages) in one step, from any state (also mid-form)."""
 
     def name(self) -> Text:
         return "action_stop_exercises"
@@ -401,11 +414,15 @@ class ActionStopExercises(Action):
         try:
             user = user_store().get(channel, channel_user_id)  # stopping never creates a profile
             stopped = user is not None and _stop(user.id)
+            course = user is not None and stop_nudges(user.id)
         except SQLAlchemyError:
             logger.exception("could not stop the daily exercises")
             dispatcher.utter_message(text=message("data_unavailable", language_of(tracker)))
             return []
-        dispatcher.utter_message(text=message("stopped" if stopped else "not_subscribed", language_of(tracker)))
+        if stopped or not course:
+            dispatcher.utter_message(text=message("stopped" if stopped else "not_subscribed", language_of(tracker)))
+        if course:
+            dispatcher.utter_message(text=message("nudges_stopped", language_of(tracker)))
         return [SlotSet("exercise_time", None), SlotSet("exercise_rating", None), SlotSet("exercise_note", None)]
 
 

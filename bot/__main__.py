@@ -7,6 +7,7 @@
   python -m bot outbox status                 messages by state
   python -m bot groups add|list|edit|close    course groups (add --title T --start 2027-02-01 [--place ...] ...)
   python -m bot enrolments list|export|show|set-status   enrolments (export --format csv|json)
+  python -m bot cohorts start|list|show|move|cancel|set|invite|plan   running groups (start 3 --first 2027-02-01T19:30)
   python -m bot retention                     delete what is past its time now (the dispatcher does it daily)
 """
 from __future__ import annotations
@@ -109,6 +110,94 @@ def _tell_waiting_list(store, group_id: int) -> None:  # type: ignore[no-untyped
         print(f"{added} people on the waiting list for {store.group(group_id).region} will hear about it")
 
 
+def cohorts(args: argparse.Namespace) -> int:
+    """Running groups: plan the 8 sessions (first + weekly, or --dates), move or cancel one, the teacher's details,
+    place an enrolment (the person gets the code); every change re-plans the participants' messages."""
+    from bot.cohorts import CoursePlanner, invite
+    from bot.organiser_cohorts import local_moment
+    from bot.storage.cohorts import CohortStore
+    from bot.storage.db import default_engine
+
+    engine = default_engine()
+    store = CohortStore(engine)
+    needs_group = args.action in ("start", "show", "move", "cancel", "set", "invite")
+    if needs_group and args.id is None:
+        print(f"cohorts {args.action} needs the group's id (see `python -m bot groups list`)", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "start":
+            dates = [local_moment(part) for part in args.dates.split(",")] if args.dates else None
+            if not dates and not args.first:
+                print("cohorts start needs --first 2027-02-01T19:30 (then weekly) or --dates d1,...,d8", file=sys.stderr)
+                return 2
+            code = store.start(args.id, local_moment(args.first) if args.first else dates[0], dates, args.timezone)
+            print(f"group {args.id}: 8 sessions planned, join code {code}")
+        elif args.action == "move":
+            if args.number is None or not args.to:
+                print("cohorts move needs the session number and --to 2027-02-10T19:30", file=sys.stderr)
+                return 2
+            if not store.move(args.id, args.number, local_moment(args.to)):
+                print(f"group {args.id} has no session {args.number}", file=sys.stderr)
+                return 1
+            print(f"session {args.number} moved to {args.to}")
+        elif args.action == "cancel":
+            if args.number is None or not store.cancel(args.id, args.number):
+                print(f"group {args.id} has no session {args.number}", file=sys.stderr)
+                return 1
+            print(f"session {args.number} cancelled")
+        elif args.action == "set":
+            values = {name: getattr(args, name) for name in ("link", "teacher_contact", "timezone")
+                      if getattr(args, name) is not None}
+            if not store.set_details(args.id, **values):
+                print(f"there is no group {args.id}", file=sys.stderr)
+                return 1
+            print(f"group {args.id} changed")
+        elif args.action == "invite":
+            if args.enrolment is None or not invite(engine, args.enrolment, args.id):
+                print("cohorts invite needs an existing --enrolment and group", file=sys.stderr)
+                return 1
+            print(f"enrolment {args.enrolment} placed in group {args.id}; they will get the code")
+            return 0
+        elif args.action == "list":
+            for cohort in store.cohorts():
+                held = cohort.held
+                span = f"{held[0].starts_local:%Y-%m-%d} .. {held[-1].starts_local:%Y-%m-%d}" if held else "no sessions"
+                people = len(store.participants(cohort.group_id))
+                print(f"{cohort.group_id:>4}  {cohort.join_code or '-':<6}  {span}  {people:>2} participants  {cohort.title}")
+            return 0
+        elif args.action == "show":
+            return _show_cohort(store, args.id)
+    except LookupError as problem:
+        print(str(problem).strip("'\""), file=sys.stderr)
+        return 1
+    except ValueError as problem:
+        print(f"not stored: {problem}", file=sys.stderr)
+        return 2
+    added = CoursePlanner(engine).plan(group_id=args.id)
+    print(f"course messages re-planned ({added} new)")
+    return 0
+
+
+def _show_cohort(store, group_id: int) -> int:  # type: ignore[no-untyped-def]
+    cohort = store.cohort(group_id)
+    if cohort is None:
+        print(f"there is no group {group_id}", file=sys.stderr)
+        return 1
+    print(f"{cohort.title}  code {cohort.join_code or '-'}  {cohort.timezone}  teacher {cohort.teacher or '-'} "
+          f"({cohort.teacher_contact or 'no contact'})  {cohort.where()}")
+    absent = {}
+    for row in store.absences(group_id):
+        absent.setdefault(row["session"], []).append(row["first_name"])
+    for one in cohort.sessions:
+        state = "cancelled" if one.cancelled else ""
+        away = ", ".join(absent.get(one.number, []))
+        print(f"  {one.number}  {one.starts_local:%a %Y-%m-%d %H:%M}  {state}  {('absent: ' + away) if away else ''}".rstrip())
+    for person in store.participants(group_id):
+        print(f"  participant {person.first_name}  joined {person.joined_at:%Y-%m-%d}  messages {person.nudges}")
+    print("  messages: " + "  ".join(f"{state}: {count}" for state, count in sorted(store.nudge_counts(group_id).items())))
+    return 0
+
+
 def enrolments(args: argparse.Namespace) -> int:
     from bot.organiser import export_csv, export_json
     from bot.storage.course import CourseStore
@@ -167,6 +256,17 @@ def main(argv: list) -> int:
     group.add_argument("--price", help="as people should read it, e.g. '€ 95' (empty: ask the organiser)")
     group.add_argument("--teacher", help="the teacher's first name")
     group.add_argument("--status", choices=("open", "full", "closed"))
+    cohort = commands.add_parser("cohorts", help="running groups: sessions, join code, participants")
+    cohort.add_argument("action", choices=("start", "list", "show", "move", "cancel", "set", "invite", "plan"))
+    cohort.add_argument("id", type=int, nargs="?", help="the group's id")
+    cohort.add_argument("number", type=int, nargs="?", help="move/cancel: the session number (1-8)")
+    cohort.add_argument("--first", help="start: the first session, 2027-02-01T19:30 (then weekly)")
+    cohort.add_argument("--dates", help="start: all 8 sessions, comma-separated")
+    cohort.add_argument("--to", help="move: the new date and time, 2027-02-10T19:30")
+    cohort.add_argument("--timezone", help="e.g. Europe/Amsterdam")
+    cohort.add_argument("--link", help="the online meeting link")
+    cohort.add_argument("--teacher-contact", dest="teacher_contact", help="how participants reach the teacher")
+    cohort.add_argument("--enrolment", type=int, help="invite: the enrolment to place in this group")
     commands.add_parser("retention", help="delete old conversation messages, inactive people, expired downloads")
     enrolment = commands.add_parser("enrolments", help="course enrolments")
     enrolment.add_argument("action", choices=("list", "export", "show", "set-status"))
@@ -187,6 +287,8 @@ def main(argv: list) -> int:
         return groups(args)
     if args.command == "enrolments":
         return enrolments(args)
+    if args.command == "cohorts":
+        return cohorts(args)
     if args.command == "retention":
         from bot.storage.privacy import purge_with_settings
 

@@ -12,6 +12,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from bot.language import LANGUAGES, requested_language
+from bot.storage.cohorts import code_in
 
 # command -> (intent payload, Dutch description, English description)
 COMMANDS: Dict[str, Tuple[str, str, str]] = {
@@ -21,6 +22,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "cursus": ("/ask_course_info", "Over de cursus Creatief Leven", "About the course Creatief Leven"),
     "voortgang": ("/ask_progress", "Hoe gaat het met mijn oefeningen?", "How am I doing with my exercises?"),
     "stop": ("/stop_exercises", "Stop de dagelijkse oefeningen", "Stop the daily exercises"),
+    "deelnemen": ("/join_course", "Meedoen met je cursusgroep (met je code)", "Join your course group (with your code)"),
     "taal": ("/switch_language", "Nederlands / English", "Nederlands / English"),
     "mijngegevens": ("/export_my_data", "Wat weet je van mij?", "What do you know about me?"),
     "vergeet": ("/delete_my_data", "Wis mijn gegevens", "Delete my data"),
@@ -31,6 +33,7 @@ ALIASES: Dict[str, str] = {
     "course": "cursus",
     "progress": "voortgang",
     "language": "taal",
+    "join": "deelnemen",
     "mydata": "mijngegevens",
     "forget": "vergeet",
 }
@@ -56,6 +59,8 @@ def command_payload(text: str) -> Optional[str]:
     wanted = rest.lower() if rest.lower() in LANGUAGES else requested_language(rest)
     if entry[0] == "/switch_language" and wanted:
         return "/switch_language" + json.dumps({"language": wanted})
+    if entry[0] == "/join_course" and code_in(rest):
+        return "/join_course" + json.dumps({"join_code": code_in(rest)})
     if _is_crisis(rest) or len(rest.split()) > MAX_ARGUMENT_WORDS:
         return rest
     return entry[0]

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
+from bot.organiser_cohorts import add_routes as add_cohort_routes
 from bot.storage.course import ENROLMENT_STATUSES, CourseStore, EnrolmentView, Group
 
 EXPORT_COLUMNS = ("id", "first_name", "contact", "group_id", "group", "region", "status", "channel", "note",
@@ -84,6 +85,7 @@ def create_organiser_app(store: CourseStore, token: Optional[str]) -> web.Applic
     app.router.add_post("/groups/{id:\\d+}/status", change_group_status)
     app.router.add_get("/enrolments.csv", download_csv)
     app.router.add_get("/style.css", stylesheet)
+    add_cohort_routes(app)  # running groups: sessions, code, participants (bot/organiser_cohorts.py)
     return app
 
 
@@ -128,7 +130,8 @@ async def overview(request: web.Request) -> web.Response:
     for group in groups:
         members = [e for e in enrolments if e.group_id == group.id]
         title = f"{html.escape(describe_group(group))} — {group.free} van {group.capacity} plaatsen vrij ({html.escape(group.status)})"
-        sections.append(f"<section><h2>{title}</h2>{_group_status_form(group)}{_table(request, members)}</section>")
+        running = f"<p><a href='{PREFIX}/groups/{group.id}'>Bijeenkomsten, code en deelnemers</a></p>"
+        sections.append(f"<section><h2>{title}</h2>{running}{_group_status_form(group)}{_table(request, members)}</section>")
     waiting = [e for e in enrolments if e.group_id is None]
     sections.append(f"<section><h2>Wachtlijst</h2>{_table(request, waiting, show_region=True)}</section>")
     body = (f"<p><a href='{_base(request)}/enrolments.csv'>Download alle aanmeldingen (CSV)</a></p>" + "".join(sections)

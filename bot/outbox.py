@@ -16,7 +16,7 @@ import logging
 import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
@@ -35,7 +35,12 @@ STATES = ("pending", "sending", "sent", "failed", "cancelled")
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(seconds=30)  # 30 s, 1, 2, 4 minutes between tries
 # What Rasa is asked to do for each kind of message: the intent the dialogue answers as if the person asked.
-INTENT_FOR_KIND = {"exercise": "request_exercise", "checkin": "weekly_checkin", "group_open": "course_where"}
+INTENT_FOR_KIND = {
+    "exercise": "request_exercise", "checkin": "weekly_checkin", "group_open": "course_where",
+    # course participants (bot/cohorts.py): the row's slot says which message ("w3-mid", "closing", a group id)
+    "nudge": "course_nudge", "course_checkin": "weekly_checkin", "closing": "course_nudge", "invite": "course_nudge",
+}
+WITH_SLOT = ("nudge", "closing", "invite")  # Rasa gets the slot as the entity `outbox_slot`
 CHECKIN_WEEKDAY = 6  # Sunday: the weekly check-in, at a time that does not collide with the daily exercise
 
 
@@ -65,6 +70,7 @@ class Due:
     channel_user_id: str
     language: str
     attempts: int
+    slot: str = ""
 
     @property
     def sender_id(self) -> str:
@@ -77,11 +83,15 @@ class Outbox:
         self.engine = engine
 
     def plan(self, now: Optional[datetime] = None, days: int = 2) -> int:
-        """Plan daily exercises (and the Sunday check-in) from today (local) up to `days` days ahead.
-
-        Returns how many rows are new.
+        """Plan daily exercises (and the Sunday check-in) from today (local) up to `days` days ahead, and the
+        course participants' messages (bot/cohorts.py). Returns how many rows are new.
         """
+        from bot.cohorts import CoursePlanner
+
         now = as_utc(now or utcnow())
+        return self._plan_daily(now, days) + CoursePlanner(self.engine).plan(now)
+
+    def _plan_daily(self, now: datetime, days: int) -> int:
         query = (
             select(Subscription.user_id, Subscription.local_time, Subscription.timezone, Subscription.paused_until)
             .join(User, User.id == Subscription.user_id)
@@ -120,6 +130,39 @@ class Outbox:
             added += max(session.execute(statement).rowcount, 0)
         return added
 
+    def replace_planned(self, user_id: int, kinds: Sequence[str], wanted: Sequence[Any], now: datetime) -> int:
+        """Make this person's future messages of `kinds` exactly `wanted` (items with kind, slot, local_date, due):
+        new ones are added, cancelled ones wanted again come back, pending ones no longer wanted are cancelled.
+        Sent rows are never touched, so nothing is sent twice. Returns how many rows are new or back."""
+        now = as_utc(now)
+        changed = 0
+        with session_scope(self.engine) as session:
+            existing = {
+                (row.kind, row.local_date, row.slot): row
+                for row in session.execute(
+                    select(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.kind.in_(kinds))
+                ).scalars()
+            }
+            keep = set()
+            for item in wanted:
+                key = (item.kind, item.local_date, item.slot)
+                keep.add(key)
+                row = existing.get(key)
+                if row is None:
+                    if item.due > now:
+                        session.add(OutboxMessage(user_id=user_id, kind=item.kind, local_date=item.local_date,
+                                                  slot=item.slot, due_at=item.due, state="pending", attempts=0))
+                        changed += 1
+                elif row.state == "cancelled" and item.due > now:
+                    row.state, row.due_at, row.attempts, row.last_error, row.claimed_at = "pending", item.due, 0, None, None
+                    changed += 1
+                elif row.state == "pending" and as_utc(row.due_at) != item.due:
+                    row.due_at = item.due
+            for key, row in existing.items():
+                if key not in keep and row.state == "pending":
+                    row.state, row.last_error = "cancelled", "re-planned: no longer wanted"
+        return changed
+
     def notify(self, user_ids: List[int], kind: str, slot: str, now: Optional[datetime] = None) -> int:
         """One message of `kind` now for each of these people (once per slot: notifying twice sends once)."""
         now = as_utc(now or utcnow())
@@ -157,7 +200,7 @@ class Outbox:
             )
             claimed = session.execute(
                 select(OutboxMessage.id, OutboxMessage.user_id, OutboxMessage.kind, User.channel,
-                       User.channel_user_id, User.language, OutboxMessage.attempts)
+                       User.channel_user_id, User.language, OutboxMessage.attempts, OutboxMessage.slot)
                 .join(User, User.id == OutboxMessage.user_id)
                 .where(OutboxMessage.id.in_(ids))
                 .order_by(OutboxMessage.due_at, OutboxMessage.id)
@@ -371,8 +414,9 @@ def rasa_composer(rasa: Any) -> Compose:
         intent = INTENT_FOR_KIND.get(item.kind)
         if intent is None:
             raise Permanent(f"unknown kind {item.kind!r}")
+        entities = {"outbox_slot": item.slot} if item.kind in WITH_SLOT else None
         try:
-            return await rasa.trigger(item.sender_id, intent)
+            return await rasa.trigger(item.sender_id, intent, entities)
         except RasaUnavailable as problem:
             raise Temporary(str(problem)) from problem
 

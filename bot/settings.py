@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     # A message a crashed dispatcher left half-sent is claimed again after this many seconds.
     dispatch_reclaim_after: float = Field(300.0, env="DISPATCH_RECLAIM_AFTER", ge=0)
     default_timezone: str = Field("Europe/Amsterdam", env="DEFAULT_TIMEZONE")
+    # Course nudges never arrive in these hours (the participant's local time); one that would waits until the end.
+    quiet_hours_start: str = Field("21:30", env="QUIET_HOURS_START", regex=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    quiet_hours_end: str = Field("08:30", env="QUIET_HOURS_END", regex=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # Joining a group: this many wrong codes within an hour pause trying (no guessing of codes).
+    join_tries_per_hour: int = Field(5, env="JOIN_TRIES_PER_HOUR", gt=0)
     # The organiser pages (/organiser on the web server) open only with this token; unset keeps them shut.
     organiser_token: Optional[str] = Field(None, env="ORGANISER_TOKEN")
 

@@ -167,6 +167,57 @@ def _check_steps(steps: Any, where: str) -> None:
                 raise ContentError(f"{where}.steps.{lang}: every step is a short text (at most {MAX_STEP_CHARS} characters)")
 
 
+NUDGE_PARTS = ("after", "mid", "before")
+NUDGE_PLACEHOLDERS = {"before": {"when", "place"}, "no_change": {"listening_name", "listening_phone"}}
+OUTCOMES = ("better", "no_change", "no_answers")
+MAX_NUDGE_CHARS = 350
+
+
+@lru_cache(maxsize=None)
+def nudges(content_dir: Optional[Path] = None) -> Dict[str, Any]:
+    """Course messages between sessions, per week 1-8, and the closing messages (`nudges.yml`), checked."""
+    data = _load("nudges.yml", content_dir)
+    times = data.get("times")
+    if not isinstance(times, dict) or any(not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(times.get(part, "")))
+                                           for part in NUDGE_PARTS):
+        raise ContentError("nudges.yml times: after, mid and before each need a time as HH:MM")
+    if not isinstance(data.get("mid_days"), int) or not 1 <= data["mid_days"] <= 5:
+        raise ContentError("nudges.yml mid_days: a whole number of days from 1 to 5")
+    weeks = data.get("weeks")
+    if not isinstance(weeks, dict) or sorted(weeks) != list(range(1, 9)):
+        raise ContentError("nudges.yml weeks: needs weeks 1 to 8")
+    for week, parts in weeks.items():
+        for part in ("theme", *NUDGE_PARTS):
+            _check_nudge(_require_languages((parts or {}).get(part), f"nudges.yml week {week} {part}"),
+                         NUDGE_PLACEHOLDERS.get(part, set()), f"nudges.yml week {week} {part}")
+    closing = data.get("closing") or {}
+    for outcome in OUTCOMES:
+        _check_nudge(_require_languages(closing.get(outcome), f"nudges.yml closing {outcome}"),
+                     NUDGE_PLACEHOLDERS.get(outcome, set()), f"nudges.yml closing {outcome}")
+    return data
+
+
+def _check_nudge(texts: Dict[str, str], placeholders: set, where: str) -> None:
+    for lang in LANGUAGES:
+        text = str(texts[lang])
+        if len(text) > MAX_NUDGE_CHARS:
+            raise ContentError(f"{where}.{lang}: at most {MAX_NUDGE_CHARS} characters")
+        found = re.findall(r"{([^{}]*)}", text)
+        if sorted(found) != sorted(placeholders) or text.count("{") != len(found):
+            wanted = ", ".join("{" + name + "}" for name in sorted(placeholders)) or "no {braces}"
+            raise ContentError(f"{where}.{lang}: needs exactly {wanted}")
+
+
+def nudge_text(week: int, part: str, language: str, **values: Any) -> str:
+    text = nudges()["weeks"][week][part]["en" if language == "en" else "nl"]
+    return text.format(**values) if values else text
+
+
+def closing_text(result: str, language: str) -> str:
+    text = nudges()["closing"][result]["en" if language == "en" else "nl"]
+    return text.format(**helpline_values())
+
+
 @lru_cache(maxsize=None)
 def messages(content_dir: Optional[Path] = None) -> Dict[str, Dict[str, str]]:
     data = _load("messages.yml", content_dir)

@@ -173,6 +173,11 @@ class CourseGroup(Base):
     teacher = Column(String(80), nullable=True)  # first name
     status = Column(String(16), nullable=False, default="open")  # open, full, closed
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # Once the group runs (a cohort): how participants join, where online sessions are, how to reach the teacher.
+    join_code = Column(String(6), nullable=True, unique=True)
+    link = Column(String(300), nullable=True)  # the online meeting link
+    teacher_contact = Column(String(200), nullable=True)  # "06 12345678" or an e-mail address, as the teacher wants
+    timezone = Column(String(64), nullable=False, default="Europe/Amsterdam")
 
 
 class Enrolment(Base):
@@ -191,3 +196,52 @@ class Enrolment(Base):
     channel = Column(String(32), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class CourseSession(Base):
+    """One of a running group's 8 sessions, at a local date-time in the group's time zone (moved or cancelled)."""
+
+    __tablename__ = "course_sessions"
+    __table_args__ = (UniqueConstraint("group_id", "number", name="uq_course_sessions_number"),)
+
+    id = Column(Integer, primary_key=True)
+    group_id = Column(Integer, ForeignKey("course_groups.id", ondelete="CASCADE"), nullable=False, index=True)
+    number = Column(SmallInteger, nullable=False)  # 1 .. 8
+    starts_local = Column(DateTime(timezone=False), nullable=False)  # wall-clock time where the group meets
+    cancelled = Column(Boolean, nullable=False, default=False)
+
+
+class Participant(Base):
+    """Someone who joined a running group with its code; one group at a time."""
+
+    __tablename__ = "participants"
+
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id = Column(Integer, ForeignKey("course_groups.id", ondelete="CASCADE"), nullable=False, index=True)
+    first_name = Column(String(80), nullable=False)
+    share_checkins = Column(Boolean, nullable=False, default=False)  # the teacher may see their own answers
+    nudges = Column(String(16), nullable=False, default="on")  # on, paused, stopped
+    paused_until = Column(Date, nullable=True)  # the first day nudges come again
+    joined_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Absence(Base):
+    """"I can't be there next week": the teacher sees it on the organiser page."""
+
+    __tablename__ = "absences"
+    __table_args__ = (UniqueConstraint("user_id", "session_id", name="uq_absences_once"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = _user_id()
+    session_id = Column(Integer, ForeignKey("course_sessions.id", ondelete="CASCADE"), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class JoinAttempt(Base):
+    """A wrong join code, per conversation: five in an hour pause the guessing. Kept for an hour."""
+
+    __tablename__ = "join_attempts"
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(200), nullable=False, index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
