@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 
 from bot.channels.identity import parse
 from bot.storage import UserStore
+from bot.storage.cohorts import CohortStore
 from bot.storage.course import CourseStore
 from bot.storage.db import default_engine, tracker_engine
 from bot.storage.exercises import ExerciseStore
@@ -63,6 +64,17 @@ def exercise_store() -> ExerciseStore:
 
 def course_store() -> CourseStore:
     return CourseStore(default_engine())
+
+
+def cohort_store() -> CohortStore:
+    return CohortStore(default_engine())
+
+
+def replan_course(user_id: int) -> None:
+    """A participant's pending course messages follow at once what just changed (joined, paused, an absence)."""
+    from bot.cohorts import CoursePlanner
+
+    CoursePlanner(default_engine()).plan(user_id=user_id)
 
 
 def privacy_store() -> PrivacyStore:

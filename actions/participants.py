@@ -12,11 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import identify, language_of, typed_answer, user_store
-from bot.cohorts import CoursePlanner, outcome
+from actions.common import cohort_store, identify, language_of, replan_course, typed_answer, user_store
+from bot.cohorts import outcome
 from bot.content import closing_text, date_in_words, message, nudge_text
-from bot.storage.cohorts import CodeProblem, Cohort, CohortStore, ParticipantView, Session, code_in
-from bot.storage.db import default_engine
+from bot.storage.cohorts import CodeProblem, Cohort, ParticipantView, Session, code_in
 from bot.storage.models import utcnow
 from bot.validators import Invalid, clean_first_name
 
@@ -26,15 +25,6 @@ PAUSED = "PAUSED"  # join_code while trying codes is paused: the form ends and s
 JOIN_SLOTS = ("join_code", "data_consent", "participant_name", "share_checkins")
 WEEKDAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
-
-
-def cohort_store() -> CohortStore:
-    return CohortStore(default_engine())
-
-
-def replan(user_id: int) -> None:
-    """Pending course messages follow at once what just changed (joined, paused, stopped, an absence)."""
-    CoursePlanner(default_engine()).plan(user_id=user_id)
 
 
 def when(one: Session, language: str) -> str:
@@ -212,7 +202,7 @@ def _join(dispatcher: CollectingDispatcher, tracker: Tracker, share: bool) -> Li
             dispatcher.utter_message(text=message("consent_declined", language))
             return _clear_join()
         new = store.join(user.id, cohort.group_id, str(tracker.get_slot("participant_name") or ""), share)
-        replan(user.id)
+        replan_course(user.id)
     except CodeProblem:
         dispatcher.utter_message(text=message("join_code_expired", language))
         return _clear_join()
@@ -349,7 +339,7 @@ class ActionAnnounceAbsence(Action):
                 dispatcher.utter_message(text=message("absence_no_session", language))
                 return []
             store.note_absence(person.user_id, upcoming.id)
-            replan(person.user_id)  # no "how was it?" the day after a session they missed
+            replan_course(person.user_id)  # no "how was it?" the day after a session they missed
         except SQLAlchemyError:
             logger.exception("could not note an absence")
             dispatcher.utter_message(text=message("data_unavailable", language))
@@ -387,7 +377,7 @@ def pause_nudges(user_id: int, until: date) -> bool:
     if person is None or person.nudges == "stopped":
         return False
     store.set_nudges(user_id, "paused", until)
-    replan(user_id)
+    replan_course(user_id)
     return True
 
 
@@ -397,7 +387,7 @@ def resume_nudges(user_id: int) -> bool:
     if person is None or person.nudges == "on":
         return False
     store.set_nudges(user_id, "on")
-    replan(user_id)
+    replan_course(user_id)
     return True
 
 
@@ -407,5 +397,5 @@ def stop_nudges(user_id: int) -> bool:
     if person is None or person.nudges == "stopped":
         return False
     store.set_nudges(user_id, "stopped")
-    replan(user_id)
+    replan_course(user_id)
     return True

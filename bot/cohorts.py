@@ -214,5 +214,5 @@ def trend(cohort: Cohort, answers: Dict[int, Dict[str, int]]) -> List[tuple]:
     for week in weeks:
         scores = [person[week] for person in answers.values() if week in person]
         if scores:
-            rows.append((week, round(mean(scores), 1), len(scores)))
+            rows.append((week, round(float(mean(scores)), 1), len(scores)))
     return rows

@@ -474,3 +474,77 @@ def _outbox_rows(course: CourseStore):  # type: ignore[no-untyped-def]
 
     with session_scope(course.engine) as session:
         return list(session.execute(select(OutboxMessage)).scalars())
+
+
+# ---- the page per running group (bot/organiser_cohorts.py) ----
+
+
+async def test_a_group_page_plans_moves_and_cancels_sessions_and_shows_participants(pages: TestClient,
+                                                                                     course: CourseStore) -> None:
+    from bot.storage.cohorts import CohortStore
+    from bot.storage.exercises import ExerciseStore
+
+    group_id = course.add_group(title="Deventer woensdag", start_date=date(2030, 3, 6), teacher="Anna")
+    overview = await (await pages.get("/organiser/", headers=bearer())).text()
+    assert f"/organiser/groups/{group_id}" in overview
+    empty = await (await pages.get(f"/organiser/groups/{group_id}", headers=bearer())).text()
+    assert "Nog geen bijeenkomsten gepland" in empty
+
+    planned = await pages.post(f"/organiser/groups/{group_id}/sessions", data={"first": "2030-03-06T19:30"},
+                               headers=bearer(), allow_redirects=False)
+    assert planned.status == 303
+    cohorts = CohortStore(course.engine)
+    cohort = cohorts.cohort(group_id)
+    assert [one.starts_local.day for one in cohort.sessions] == [6, 13, 20, 27, 3, 10, 17, 24]
+    moved = await pages.post(f"/organiser/groups/{group_id}/sessions/2",
+                             data={"starts": "2030-03-14T20:00", "action": "move"}, headers=bearer(), allow_redirects=False)
+    cancelled = await pages.post(f"/organiser/groups/{group_id}/sessions/3", data={"action": "cancel"},
+                                 headers=bearer(), allow_redirects=False)
+    details = await pages.post(f"/organiser/groups/{group_id}/details",
+                               data={"teacher_contact": "anna@example.org", "link": "", "timezone": "Europe/Amsterdam"},
+                               headers=bearer(), allow_redirects=False)
+    assert moved.status == cancelled.status == details.status == 303
+    cohort = cohorts.cohort(group_id)
+    assert cohort.sessions[1].starts_local.isoformat() == "2030-03-14T20:00:00" and cohort.sessions[2].cancelled
+    assert cohort.teacher_contact == "anna@example.org"
+
+    users = UserStore(course.engine)
+    sharing, private = users.record_consent("web", "p-1").id, users.record_consent("web", "p-2").id
+    cohorts.join(sharing, group_id, "Zoë", share_checkins=True)
+    cohorts.join(private, group_id, "<b>Jorg</b>", share_checkins=False)
+    cohorts.note_absence(private, cohort.sessions[3].id)
+    ExerciseStore(course.engine).save_checkin(sharing, 8, date(2030, 3, 8))
+    ExerciseStore(course.engine).save_checkin(private, 4, date(2030, 3, 8))
+    page = await (await pages.get(f"/organiser/groups/{group_id}", headers=bearer())).text()
+    assert cohort.join_code in page and "do 14-03-2030 20:00" in page and "vervalt" in page
+    assert "Zoë" in page and "&lt;b&gt;Jorg&lt;/b&gt;" in page and "<b>Jorg</b>" not in page
+    assert "W10: 8" in page  # Zoë agreed: her own answer
+    assert "W10: 4" not in page and "alleen in het groepsgemiddelde" in page  # Jorg did not
+    assert "gemiddeld 6.0 (2 antwoorden)" in page and "<svg role='img'" in page  # the aggregated trend
+    sessions_table = page.split("<h2>Bijeenkomsten</h2>", 1)[1].split("</table>", 1)[0]
+    assert "&lt;b&gt;Jorg&lt;/b&gt;" in sessions_table.split("<tr><td>4</td>", 1)[1].split("</tr>", 1)[0]
+
+
+async def test_a_group_page_refuses_bad_input_with_a_reason_and_keeps_the_sessions(pages: TestClient,
+                                                                                    course: CourseStore) -> None:
+    from bot.storage.cohorts import CohortStore
+
+    group_id = course.add_group(title="Online", start_date=date(2030, 3, 6), online=True)
+    bad_first = await pages.post(f"/organiser/groups/{group_id}/sessions", data={"first": "volgende week"},
+                                 headers=bearer(), allow_redirects=False)
+    assert bad_first.status == 400 and "geen datum met tijd" in await bad_first.text()
+    await pages.post(f"/organiser/groups/{group_id}/sessions", data={"first": "2030-03-06T19:30"}, headers=bearer())
+    bad_move = await pages.post(f"/organiser/groups/{group_id}/sessions/2", data={"starts": "", "action": "move"},
+                                headers=bearer(), allow_redirects=False)
+    bad_zone = await pages.post(f"/organiser/groups/{group_id}/details", data={"timezone": "Mars/Olympus"},
+                                headers=bearer(), allow_redirects=False)
+    no_session = await pages.post(f"/organiser/groups/{group_id}/sessions/9", data={"action": "cancel"},
+                                  headers=bearer(), allow_redirects=False)
+    no_group = await pages.get("/organiser/groups/999", headers=bearer())
+    bad_invite = await pages.post(f"/organiser/groups/{group_id}/invite", data={"enrolment": "x"},
+                                  headers=bearer(), allow_redirects=False)
+    assert (bad_move.status, bad_zone.status, no_session.status, no_group.status, bad_invite.status) == (400, 400, 404, 404, 400)
+    assert "unknown time zone" in await bad_zone.text()
+    assert len(CohortStore(course.engine).cohort(group_id).held) == 8
+    shut = await pages.get(f"/organiser/groups/{group_id}")
+    await assert_shut(shut, CohortStore(course.engine).cohort(group_id).join_code)
