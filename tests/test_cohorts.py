@@ -200,7 +200,7 @@ def test_moving_and_cancelling_a_session_replans_without_duplicates_or_stale_mes
 def test_sent_messages_are_never_sent_again_after_a_replan(database_url: str) -> None:
     engine = make_engine(database_url)
     group_id = running_group(engine, "2027-02-01T19:30")
-    user_id = participant(engine, group_id)
+    participant(engine, group_id)
     planner = CoursePlanner(engine, quiet=QUIET)
     planner.plan(utc("2027-01-20T12:00"))
     with session_scope(engine) as session:

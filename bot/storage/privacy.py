@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from bot.channels.identity import identity
 from bot.storage.db import session_scope
 from bot.storage.models import (
-    Checkin, CourseGroup, Download, Enrolment, ExerciseLog, OutboxMessage, Subscription, User, WebInbox, as_utc, utcnow,
+    Absence, Checkin, CourseGroup, Download, Enrolment, ExerciseLog, JoinAttempt, OutboxMessage, Participant, Subscription,
+    User, WebInbox, as_utc, utcnow,
 )
 
 # Rasa's SQL tracker store table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent), only the columns we need.
@@ -33,7 +34,7 @@ EVENTS = Table(
 # A turn that ends with this slot set deletes its conversation instead of saving it (bot/tracker_store.py).
 FORGET_SLOT = "forget_me"
 # Tables joined to a person by users.id: export lists each (a test checks none is missing).
-PERSONAL_TABLES = (ExerciseLog, Subscription, Checkin, OutboxMessage, WebInbox, Enrolment)
+PERSONAL_TABLES = (ExerciseLog, Subscription, Checkin, OutboxMessage, WebInbox, Enrolment, Participant, Absence)
 
 
 def delete_conversation(tracker_engine: Engine, sender_id: str) -> int:
@@ -135,6 +136,7 @@ class PrivacyStore:
                 delete(User).where(User.channel == channel, User.channel_user_id == channel_user_id)
             ).rowcount
             session.execute(delete(Download).where(Download.sender_id == sender_id))
+            session.execute(delete(JoinAttempt).where(JoinAttempt.sender_id == sender_id))
         delete_conversation(self.tracker_engine, sender_id)
         return deleted > 0
 
