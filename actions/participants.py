@@ -112,7 +112,10 @@ class ValidateJoinForm(FormValidationAction):
             return {"join_code": PAUSED}
         language = language_of(tracker)
         store = cohort_store()
-        code = code_in(str(value)) or ""
+        code = code_in(str(value))
+        if code is None:  # no code at all ("weet ik niet"): asked again, not counted as a guess
+            dispatcher.utter_message(text=message("join_code_wrong", language))
+            return {"join_code": None}
         try:
             if self._paused(tracker):
                 return {"join_code": PAUSED}
@@ -190,7 +193,7 @@ def _clear_join() -> List[EventType]:
 def _join(dispatcher: CollectingDispatcher, tracker: Tracker, share: bool) -> List[EventType]:
     language = language_of(tracker)
     code = tracker.get_slot("join_code")
-    if code == PAUSED:
+    if code in (None, PAUSED):  # the form ended without a code: trying codes is paused
         minutes = cohort_store().minutes_until_retry(tracker.sender_id)
         dispatcher.utter_message(text=message("join_paused", language, minutes=max(minutes, 1)))
         return _clear_join()
@@ -231,16 +234,16 @@ class ActionJoinCourse(Action):
 
 class ActionJoinNo(Action):
     """"Nee" inside the join form: to the last question (may the teacher see your own scores?) it is an answer,
-    and joining goes on; earlier it leaves the form and nothing is stored."""
+    and joining goes on; earlier (or "stop" at any point) it leaves the form and nothing is stored."""
 
     def name(self) -> Text:
         return "action_join_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         answered = tracker.get_slot("join_code") not in (None, PAUSED) and tracker.get_slot("participant_name")
-        if answered:
+        if answered and (tracker.latest_message or {}).get("intent", {}).get("name") == "deny":
             return _join(dispatcher, tracker, share=False) + [ActiveLoop(None)]
-        dispatcher.utter_message(text=message("enrol_left", language_of(tracker)))
+        dispatcher.utter_message(text=message("join_left", language_of(tracker)))
         return _clear_join() + [ActiveLoop(None)]
 
 

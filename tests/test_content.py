@@ -260,3 +260,38 @@ def test_test_stories_are_not_copies_of_training_stories() -> None:
 def test_every_test_story_file_is_one_rasa_reads_as_a_test() -> None:
     """Rasa only evaluates files whose names start with test_; any other file would be skipped in silence."""
     assert all(path.name.startswith("test_") for path in (ROOT / "tests" / "stories").glob("*.yml"))
+
+
+NUDGES = content.CONTENT_DIR / "nudges.yml"
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (('after: "10:00"', 'after: "10 uur"'), "HH:MM"),
+        (("mid_days: 3", "mid_days: 9"), "mid_days"),
+        (("  8:\n", "  9:\n"), "weeks 1 to 8"),
+        (("{when}, {place}", "{when}"), "exactly"),  # a reminder without its place
+        (("{when}, {place}", "{when}, {place}, {price}"), "exactly"),  # a fact the bot cannot fill in
+        (("{listening_name}: {listening_phone}.", "{listening_name}."), "exactly"),
+    ],
+)
+def test_a_malformed_nudge_file_names_what_is_wrong(tmp_path: Path, change, complaint: str) -> None:
+    good = NUDGES.read_text(encoding="utf-8")
+    assert change[0] in good, "the change must apply to the real file"
+    (tmp_path / "nudges.yml").write_text(good, encoding="utf-8")
+    assert content.nudges.__wrapped__(tmp_path)["weeks"][1]["mid"]["nl"]  # the real one loads
+    (tmp_path / "nudges.yml").write_text(good.replace(*change, 1), encoding="utf-8")
+    with pytest.raises(content.ContentError, match=complaint):
+        content.nudges.__wrapped__(tmp_path)
+
+
+def test_every_nudge_stays_positive_and_promises_no_facts() -> None:
+    data = content.nudges()
+    texts = [part[lang] for week in data["weeks"].values() for part in week.values() for lang in ("nl", "en")]
+    texts += [closing[lang] for closing in data["closing"].values() for lang in ("nl", "en")]
+    for text in texts:
+        lowered = text.lower()
+        for word in ("vrijwilliger", "volunteer", "join a club", "word lid", "€", "binnenkort", "coming soon"):
+            assert word not in lowered, (word, text)
+    assert "huisarts" in data["closing"]["no_change"]["nl"] and "GP" in data["closing"]["no_change"]["en"]

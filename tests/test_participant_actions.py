@@ -93,6 +93,9 @@ def test_the_code_is_found_in_the_first_message_and_when_asked(action_db) -> Non
 def test_a_wrong_code_gets_a_kind_reask_and_five_in_an_hour_pause_the_trying(action_db) -> None:
     code = CohortStore(action_db).cohort(group(action_db)).join_code
     assert validate("join_code", code.lower(), action_db)["result"] == {"join_code": code}
+    not_a_code = validate("join_code", "geen idee", action_db)
+    assert not_a_code == {"result": {"join_code": None}, "said": message("join_code_wrong", "nl")}
+    assert CohortStore(action_db).wrong_tries(SENDER) == 0  # words are no guess
     for attempt in range(4):
         wrong = validate("join_code", "ZZZ999", action_db)
         assert wrong["result"] == {"join_code": None}
@@ -102,6 +105,8 @@ def test_a_wrong_code_gets_a_kind_reask_and_five_in_an_hour_pause_the_trying(act
     # even the right code is not tried now: no guessing
     assert validate("join_code", code, action_db)["result"] == {"join_code": PAUSED}
     messages, events = run(ActionJoinCourse(), tracker(slots={"join_code": PAUSED}))
+    assert said(messages) == message("join_paused", "nl", minutes=60)
+    messages, events = run(ActionJoinCourse(), tracker(slots={"join_code": None}))  # paused before a code was asked
     assert said(messages) == message("join_paused", "nl", minutes=60)
     assert CohortStore(action_db).participants(1) == []
     required = asyncio.run(ValidateJoinForm().required_slots(
@@ -138,8 +143,10 @@ def test_no_to_the_last_question_still_joins_and_no_earlier_stores_nothing(actio
     group_id = group(action_db)
     code = CohortStore(action_db).cohort(group_id).join_code
     messages, _ = run(ActionJoinNo(), tracker("nee", "deny", slots={"join_code": code}))
-    assert said(messages) == message("enrol_left", "nl") and CohortStore(action_db).participants(group_id) == []
+    assert said(messages) == message("join_left", "nl") and CohortStore(action_db).participants(group_id) == []
     UserStore(action_db).record_consent("telegram", "777")
+    messages, _ = run(ActionJoinNo(), tracker("stop", "stop_exercises", slots={"join_code": code, "participant_name": "Mieke"}))
+    assert said(messages) == message("join_left", "nl") and CohortStore(action_db).participants(group_id) == []
     messages, _ = run(ActionJoinNo(), tracker("nee", "deny", slots={"join_code": code, "participant_name": "Mieke"}))
     assert said(messages).startswith("Welkom bij de groep Zwolle dinsdag")
     [person] = CohortStore(action_db).participants(group_id)
