@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, Tuple
+import logging
+from typing import Any, Callable, Dict, List, Tuple
 
 from rasa_sdk import Tracker
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.identity import parse
 from bot.storage import UserStore
@@ -13,6 +15,8 @@ from bot.storage.course import CourseStore
 from bot.storage.db import default_engine, tracker_engine
 from bot.storage.exercises import ExerciseStore
 from bot.storage.privacy import PrivacyStore
+
+logger = logging.getLogger(__name__)
 
 
 
@@ -79,3 +83,27 @@ def replan_course(user_id: int) -> None:
 
 def privacy_store() -> PrivacyStore:
     return PrivacyStore(default_engine(), tracker_engine())
+
+
+class AsksConsent:
+    """For a form that asks the privacy notice first (slot data_consent): once, only from someone who has not
+    agreed yet; a yes makes the profile (declining leaves the form by the form's 'deny' rule)."""
+
+    @staticmethod
+    def consent_first(domain_slots: List[str], tracker: Tracker) -> List[str]:
+        if "data_consent" not in domain_slots or tracker.get_slot("data_consent") is not None:
+            return list(domain_slots)
+        try:
+            agreed = user_store().with_consent(*identify(tracker)) is not None
+        except SQLAlchemyError:
+            logger.exception("could not read the profile; asking for consent")
+            agreed = False
+        return [slot for slot in domain_slots if slot != "data_consent"] if agreed else list(domain_slots)
+
+    @typed_answer
+    def validate_data_consent(self, value: Any, dispatcher: Any, tracker: Tracker, domain: Any) -> Dict[str, Any]:
+        try:
+            user_store().record_consent(*identify(tracker), language_of(tracker))
+        except SQLAlchemyError:
+            logger.exception("could not record consent; the form's last step tries again")
+        return {"data_consent": "yes"}

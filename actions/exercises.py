@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.participants import pause_nudges, resume_nudges, stop_nudges
-from actions.common import typed_answer, exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
+from actions.common import AsksConsent, typed_answer, exercise_store, identify, is_scheduled, language_of, latest_metadata, user_store
 from bot.content import date_in_words, exercises, message, privacy_notice
 from bot.timeparse import format_time, parse_pause_until, parse_time
 
@@ -238,7 +238,7 @@ class ActionAskExerciseTime(Action):
         return []
 
 
-class ValidateExerciseTimeForm(FormValidationAction):
+class ValidateExerciseTimeForm(AsksConsent, FormValidationAction):
     def name(self) -> Text:
         return "validate_exercise_time_form"
 
@@ -246,26 +246,7 @@ class ValidateExerciseTimeForm(FormValidationAction):
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
         """The privacy notice comes first, once: only for someone who has not agreed to it yet."""
-        if "data_consent" in domain_slots and tracker.get_slot("data_consent") is None:
-            try:
-                agreed = user_id_of(tracker) is not None
-            except SQLAlchemyError:
-                logger.exception("could not read the profile; asking for consent")
-                agreed = False
-            if agreed:
-                return [slot for slot in domain_slots if slot != "data_consent"]
-        return domain_slots
-
-    @typed_answer
-    def validate_data_consent(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        """Yes to the notice: from now on a profile (declining leaves the form by the 'deny' rule)."""
-        try:
-            user_store().record_consent(*identify(tracker), language_of(tracker))
-        except SQLAlchemyError:
-            logger.exception("could not record consent; the subscription will try again")
-        return {"data_consent": "yes"}
+        return self.consent_first(domain_slots, tracker)
 
     @typed_answer
     def validate_exercise_time(

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import cohort_store, identify, language_of, replan_course, typed_answer, user_store
+from actions.common import AsksConsent, cohort_store, identify, language_of, replan_course, typed_answer, user_store
 from bot.cohorts import outcome
 from bot.content import closing_text, date_in_words, message, nudge_text
 from bot.storage.cohorts import CodeProblem, Cohort, ParticipantView, Session, code_in
@@ -53,7 +53,7 @@ def _slot_entity(tracker: Tracker) -> str:
 # ---- joining with a code ----
 
 
-class ValidateJoinForm(FormValidationAction):
+class ValidateJoinForm(AsksConsent, FormValidationAction):
     def name(self) -> Text:
         return "validate_join_form"
 
@@ -65,14 +65,7 @@ class ValidateJoinForm(FormValidationAction):
             return []
         if tracker.get_slot("join_code") is None and self._paused(tracker):
             return []
-        slots = list(domain_slots)
-        if tracker.get_slot("data_consent") is None:
-            try:
-                if user_store().with_consent(*identify(tracker)) is not None:
-                    slots.remove("data_consent")
-            except SQLAlchemyError:
-                logger.exception("could not read the profile; asking for consent")
-        return slots
+        return self.consent_first(domain_slots, tracker)
 
     @staticmethod
     def _paused(tracker: Tracker) -> bool:
@@ -134,16 +127,6 @@ class ValidateJoinForm(FormValidationAction):
             logger.exception("could not look up a join code")
             dispatcher.utter_message(text=message("data_unavailable", language))
             return {"join_code": None}
-
-    @typed_answer
-    def validate_data_consent(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        try:
-            user_store().record_consent(*identify(tracker), language_of(tracker))
-        except SQLAlchemyError:
-            logger.exception("could not record consent")
-        return {"data_consent": "yes"}
 
     @typed_answer
     def validate_participant_name(

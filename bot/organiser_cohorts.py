@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 from aiohttp import web
 
@@ -176,50 +176,48 @@ def _start_form(cohort: Cohort, base: str) -> str:
             "<p><button type='submit'>Plannen</button></p></form></section>")
 
 
-async def start_sessions(request: web.Request) -> web.StreamResponse:
+async def _change(request: web.Request, change: Callable[[CohortStore], bool], missing: str) -> web.StreamResponse:
+    """Apply an organiser's change; a reason on the page when it is refused, then the messages re-planned."""
     group_id = int(request.match_info["id"])
     store = _store(request)
     try:
-        store.start(group_id, local_moment(str((await request.post()).get("first", ""))))
-    except LookupError:
-        return _page("Niet gevonden", "<p role='alert'>Die groep bestaat niet (meer).</p>", status=404)
+        found = change(store)
     except ValueError as problem:
         return await cohort_page(request, str(problem), status=400)
+    if not found:
+        return _page("Niet gevonden", f"<p role='alert'>{missing}</p>", status=404)
     _replan(store, group_id)
     raise _back(group_id)
+
+
+async def start_sessions(request: web.Request) -> web.StreamResponse:
+    first = str((await request.post()).get("first", ""))
+
+    def start(store: CohortStore) -> bool:
+        try:
+            store.start(int(request.match_info["id"]), local_moment(first))
+        except LookupError:
+            return False
+        return True
+
+    return await _change(request, start, "Die groep bestaat niet (meer).")
 
 
 async def change_session(request: web.Request) -> web.StreamResponse:
     group_id, number = int(request.match_info["id"]), int(request.match_info["number"])
-    store = _store(request)
     form = await request.post()
-    try:
-        if form.get("action") == "cancel":
-            found = store.cancel(group_id, number)
-        else:
-            found = store.move(group_id, number, local_moment(str(form.get("starts", ""))))
-    except ValueError as problem:
-        return await cohort_page(request, str(problem), status=400)
-    if not found:
-        return _page("Niet gevonden", "<p role='alert'>Die bijeenkomst bestaat niet.</p>", status=404)
-    _replan(store, group_id)
-    raise _back(group_id)
+    if form.get("action") == "cancel":
+        return await _change(request, lambda store: store.cancel(group_id, number), "Die bijeenkomst bestaat niet.")
+    return await _change(request, lambda store: store.move(group_id, number, local_moment(str(form.get("starts", "")))),
+                         "Die bijeenkomst bestaat niet.")
 
 
 async def change_details(request: web.Request) -> web.StreamResponse:
-    group_id = int(request.match_info["id"])
-    store = _store(request)
     form = await request.post()
     values = {name: (str(form.get(name, "")).strip() or None) for name in ("link", "teacher_contact")}
     values["timezone"] = str(form.get("timezone", "")).strip() or "Europe/Amsterdam"
-    try:
-        found = store.set_details(group_id, **values)
-    except ValueError as problem:
-        return await cohort_page(request, str(problem), status=400)
-    if not found:
-        return _page("Niet gevonden", "<p role='alert'>Die groep bestaat niet (meer).</p>", status=404)
-    _replan(store, group_id)
-    raise _back(group_id)
+    return await _change(request, lambda store: store.set_details(int(request.match_info["id"]), **values),
+                         "Die groep bestaat niet (meer).")
 
 
 async def invite_enrolment(request: web.Request) -> web.StreamResponse:

@@ -93,6 +93,12 @@ def prepare_environment(env: MutableMapping[str, str], env_file: Path = Path(".e
         "RASA_API_TOKEN": secrets.token_hex(16),
         "RASA_URL": f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{env.get('ACTION_SERVER_PORT') or 5055}/webhook",
+        # LICHTPUNT_PROFILE=prod: a Redis lock store (endpoints.prod.yml) and two Sanic workers per Rasa process
+        "RASA_ENDPOINTS": "endpoints.prod.yml" if env.get("LICHTPUNT_PROFILE") == "prod" else "endpoints.yml",
+        "SANIC_WORKERS": "2" if env.get("LICHTPUNT_PROFILE") == "prod" else "1",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "6379",
+        "REDIS_DB": "1",
     }
     for key, value in defaults.items():
         if not env.get(key):
