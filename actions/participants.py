@@ -23,15 +23,14 @@ logger = logging.getLogger(__name__)
 
 PAUSED = "PAUSED"  # join_code while trying codes is paused: the form ends and says so
 JOIN_SLOTS = ("join_code", "data_consent", "participant_name", "share_checkins")
-WEEKDAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
 
 
 def when(one: Session, language: str) -> str:
     """"maandag 2 februari om 19:30" / "Monday 2 February at 19:30"."""
     moment = one.starts_local
     day = date_in_words(moment, language)
-    return f"{WEEKDAYS[language][moment.weekday()]} {day} {'at' if language == 'en' else 'om'} {moment:%H:%M}"
+    weekday = message("weekdays", language).split("|")[moment.weekday()]
+    return f"{weekday} {day} {'at' if language == 'en' else 'om'} {moment:%H:%M}"
 
 
 def where(cohort: Cohort, language: str) -> str:
