@@ -288,6 +288,18 @@ class ActionCourseMessage(Action):
         return []
 
 
+class ActionCourseReply(Action):
+    """What someone answers to a course message ("het zingen was het leukst", "leuk!", "niks eigenlijk"): heard,
+    without a question back and without a menu."""
+
+    def name(self) -> Text:
+        return "action_course_reply"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text=message("course_reply_thanks", language_of(tracker)))
+        return []
+
+
 def _week_part(slot: str) -> tuple:
     """"w3-mid" -> (3, "mid"); anything else -> (0, "")."""
     week, _, part = slot.partition("-")

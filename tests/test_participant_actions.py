@@ -253,3 +253,11 @@ def test_pause_and_stop_cover_course_messages_in_one_step(action_db) -> None:
     assert CohortStore(action_db).participant(user_id).nudges == "stopped"
     with session_scope(action_db) as session:
         assert session.query(OutboxMessage).filter_by(user_id=user_id, state="pending").count() == 0
+
+
+def test_an_answer_to_a_course_message_is_heard_without_a_menu(action_db) -> None:
+    from actions.participants import ActionCourseReply
+
+    messages, _ = run(ActionCourseReply(), tracker("het zingen vond ik het leukst", "nlu_fallback"))
+    assert messages == [dict(messages[0], text=message("course_reply_thanks", "nl"))]
+    assert not messages[0].get("buttons")
