@@ -112,6 +112,6 @@ def test_joining_then_nudges_at_the_right_time_and_replies_understood(servers: S
 def test_crisis_language_while_joining_gets_help_at_once_and_leaves_the_form(servers: Servers) -> None:
     sender = new_sender("web")
     metadata = {"channel": "web", "language": "nl"}
-    assert texts(servers.chat(sender, "ik wil meedoen met mijn groep", metadata)) == message("join_ask_code", "nl")
+    assert texts(servers.chat(sender, "/join_course", metadata)) == message("join_ask_code", "nl")  # the menu's command
     crisis = texts(servers.chat(sender, "ik wil er niet meer zijn", metadata))
     assert "113" in crisis and message("join_code_wrong", "nl") not in crisis

@@ -47,6 +47,9 @@ def two_rasas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[List[s
             "LICHTPUNT_VAR_DIR": str(log_dir), "DATABASE_URL": url, "TRACKER_STORE_URL": "",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook", "ACTION_SERVER_TOKEN": uuid.uuid4().hex,
             "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]), "REDIS_DB": "1",
+            # A ticket's lifetime counts from when the message arrived: eight queued turns on a machine busy with
+            # the whole test suite can take longer than Rasa's default 60 s (README, "The production profile").
+            "TICKET_LOCK_LIFETIME": "300",
         }
         processes = {"actions": _spawn("actions", [str(VENV_BIN / "python"), "-m", "bot.action_server", "--actions",
                                                    "actions", "--port", str(action_port)], env, log_dir)}
