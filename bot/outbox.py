@@ -141,6 +141,7 @@ class Outbox:
                 (row.kind, row.local_date, row.slot): row
                 for row in session.execute(
                     select(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.kind.in_(kinds))
+                    .with_for_update()  # PostgreSQL: a dispatcher claiming one of these waits or skips it
                 ).scalars()
             }
             keep = set()
