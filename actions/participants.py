@@ -176,7 +176,11 @@ def _join(dispatcher: CollectingDispatcher, tracker: Tracker, share: bool) -> Li
     language = language_of(tracker)
     code = tracker.get_slot("join_code")
     if code in (None, PAUSED):  # the form ended without a code: trying codes is paused
-        minutes = cohort_store().minutes_until_retry(tracker.sender_id)
+        try:
+            minutes = cohort_store().minutes_until_retry(tracker.sender_id)
+        except SQLAlchemyError:
+            logger.exception("could not read the wrong codes")
+            minutes = 60
         dispatcher.utter_message(text=message("join_paused", language, minutes=max(minutes, 1)))
         return _clear_join()
     try:
