@@ -113,8 +113,7 @@ def _tell_waiting_list(store, group_id: int) -> None:  # type: ignore[no-untyped
 def cohorts(args: argparse.Namespace) -> int:
     """Running groups: plan the 8 sessions (first + weekly, or --dates), move or cancel one, the teacher's details,
     place an enrolment (the person gets the code); every change re-plans the participants' messages."""
-    from bot.cohorts import CoursePlanner, invite
-    from bot.organiser_cohorts import local_moment
+    from bot.cohorts import CoursePlanner, invite, local_moment
     from bot.storage.cohorts import CohortStore
     from bot.storage.db import default_engine
 

@@ -36,9 +36,12 @@ class Planned:
     due: datetime  # UTC
 
 
-def _clock(text: str) -> time:
-    hours, minutes = (int(part) for part in text.split(":"))
-    return time(hours, minutes)
+def local_moment(text: str) -> datetime:
+    """"2027-02-01T19:30" (a datetime-local field, or typed with a space) -> a wall-clock datetime."""
+    try:
+        return datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        raise ValueError(f"'{text}' is geen datum met tijd (jjjj-mm-dd uu:mm)") from None
 
 
 def out_of_quiet_hours(moment: datetime, start: time, end: time) -> datetime:
@@ -68,7 +71,7 @@ def course_plan(
     plan: List[Planned] = []
 
     def add(kind: str, slot: str, day: date, at: str) -> None:
-        local = out_of_quiet_hours(datetime.combine(day, _clock(at)), *quiet)
+        local = out_of_quiet_hours(datetime.combine(day, time.fromisoformat(at)), *quiet)
         if paused_until is not None and local.date() < paused_until:
             return
         plan.append(Planned(kind, slot, local.date(), local_to_utc(local, zone)))
@@ -124,7 +127,7 @@ class CoursePlanner:
             from bot.settings import get_settings
 
             settings = get_settings()
-            quiet = (_clock(settings.quiet_hours_start), _clock(settings.quiet_hours_end))
+            quiet = (time.fromisoformat(settings.quiet_hours_start), time.fromisoformat(settings.quiet_hours_end))
         self.quiet = quiet
 
     def plan(self, now: Optional[datetime] = None, group_id: Optional[int] = None, user_id: Optional[int] = None) -> int:

@@ -16,13 +16,14 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
+from bot.content import message
+from bot.language import LANGUAGES
 from bot.organiser_cohorts import add_routes as add_cohort_routes
 from bot.storage.course import ENROLMENT_STATUSES, CourseStore, EnrolmentView, Group
 
 EXPORT_COLUMNS = ("id", "first_name", "contact", "group_id", "group", "region", "status", "channel", "note",
                   "created_at", "updated_at")
-WEEKDAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+WEEKDAYS = {language: tuple(message("weekdays", language).split("|")) for language in LANGUAGES}  # messages.yml
 
 
 def export_rows(store: CourseStore) -> List[Dict[str, Any]]:

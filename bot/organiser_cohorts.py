@@ -9,10 +9,10 @@ from typing import Any, Callable, Dict, List
 
 from aiohttp import web
 
-from bot.cohorts import CoursePlanner, invite, trend
+from bot.cohorts import CoursePlanner, invite, local_moment, trend
+from bot.content import message
 from bot.storage.cohorts import Cohort, CohortStore, SESSIONS
 
-WEEKDAYS_NL = ("ma", "di", "wo", "do", "vr", "za", "zo")
 
 
 def add_routes(app: web.Application) -> None:
@@ -45,16 +45,8 @@ def _replan(store: CohortStore, group_id: int) -> None:
     CoursePlanner(store.engine).plan(group_id=group_id)
 
 
-def local_moment(text: str) -> datetime:
-    """"2027-02-01T19:30" (a datetime-local field, or typed with a space) -> a wall-clock datetime."""
-    try:
-        return datetime.fromisoformat(text.strip().replace(" ", "T"))
-    except ValueError:
-        raise ValueError(f"'{text}' is geen datum met tijd (jjjj-mm-dd uu:mm)") from None
-
-
 def _when(moment: datetime) -> str:
-    return f"{WEEKDAYS_NL[moment.weekday()]} {moment:%d-%m-%Y %H:%M}"
+    return f"{message('weekdays', 'nl').split('|')[moment.weekday()][:2]} {moment:%d-%m-%Y %H:%M}"  # "do 14-03-2030 20:00"
 
 
 async def cohort_page(request: web.Request, problem: str = "", status: int = 200) -> web.Response:

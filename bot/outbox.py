@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time as clock
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from bot.channels.identity import identity
+from bot.storage.cohorts import local_to_utc
 from bot.storage.db import session_scope
 from bot.storage.models import OutboxMessage, Subscription, User, WebInbox, as_utc, utcnow
 
@@ -55,8 +56,7 @@ def local_due(day: date, local_time: str, zone: str) -> datetime:
     A time that does not exist that day (the spring-forward hour) comes an hour later; a time that happens twice
     (autumn) is the first one. One row per local date either way.
     """
-    hours, minutes = (int(part) for part in local_time.split(":"))
-    return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    return local_to_utc(datetime.combine(day, time.fromisoformat(local_time)), zone)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import session_scope
 from bot.storage.models import (
-    Absence, Checkin, CourseGroup, CourseSession, Enrolment, JoinAttempt, OutboxMessage, Participant, User, as_utc, utcnow,
+    Absence, Checkin, CourseGroup, CourseSession, Enrolment, JoinAttempt, OutboxMessage, Participant, as_utc, utcnow,
 )
 
 SESSIONS = 8
@@ -310,10 +310,6 @@ class CohortStore:
                 return None
             enrolment.group_id, enrolment.status = group_id, "placed"
             return int(enrolment.user_id)
-
-    def language_of(self, user_id: int) -> str:
-        with session_scope(self.engine) as session:
-            return str(session.execute(select(User.language).where(User.id == user_id)).scalar() or "nl")
 
 
 # The outbox kinds that belong to the course (bot/cohorts.py plans them).
