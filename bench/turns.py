@@ -2,7 +2,9 @@
 
 Prints, for each bot: training time, time from process start to first reply, p50/p95 latency for
 1 user and for 10 concurrent users, throughput, and the Rasa server's resident memory.
-Usage: python bench/turns.py [--turns 40] [--users 10] [--skip-train]
+Usage: python bench/turns.py [--turns 40] [--users 10] [--skip-train] [--prod]
+--prod also measures this bot in the production profile (endpoints.prod.yml: PostgreSQL tracker store at
+127.0.0.1:5432, Redis lock store at 127.0.0.1:6379, two Sanic workers), as `LICHTPUNT_PROFILE=prod` runs it.
 Figures, not a test: run it on a quiet machine.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
@@ -38,9 +40,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (from /proc)."""
-    total = 0
+def rss_mb(pid: int) -> Tuple[float, float]:
+    """Resident memory of a process and its children (Sanic's workers), in MB (from /proc): total and largest."""
+    sizes = []
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
@@ -49,10 +51,10 @@ def rss_mb(pid: int) -> float:
         try:
             for line in Path(f"/proc/{one}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                    sizes.append(int(line.split()[1]) / 1024)
         except FileNotFoundError:
             pass
-    return total / 1024
+    return sum(sizes), max(sizes, default=0.0)
 
 
 def timed_run(args: List[str], cwd: Path, env: Dict[str, str]) -> float:
@@ -102,11 +104,26 @@ async def load(url: str, turns: List[str], users: int, per_user: int) -> Dict[st
     }
 
 
+def fresh_postgres(name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 def measure(name: str, project: Path, model: Path, turns: List[str], args: argparse.Namespace,
-            train_seconds: Optional[float], with_actions: bool) -> Dict[str, object]:
+            train_seconds: Optional[float], with_actions: bool, prod: bool = False) -> Dict[str, object]:
     env = dict(ENV)
     var_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     env["LICHTPUNT_VAR_DIR"] = str(var_dir)
+    if prod:
+        env.update({"DATABASE_URL": fresh_postgres("lichtpunt_bench_turns"), "TRACKER_STORE_URL": "",
+                    "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "2", "SANIC_WORKERS": "2"})
     processes = []
     rasa_port = free_port()
     if with_actions:
@@ -122,22 +139,24 @@ def measure(name: str, project: Path, model: Path, turns: List[str], args: argpa
     started = time.monotonic()
     rasa = subprocess.Popen(
         [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port), "-i", "127.0.0.1"]
-        + (["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"] if with_actions else []),
+        + (["--endpoints", "endpoints.prod.yml" if prod else "endpoints.yml", "--credentials", "credentials.yml"]
+           if with_actions else []),
         cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     processes.append(rasa)
     try:
         startup = asyncio.run(first_reply(url, rasa, started, turns[0]))
         single = asyncio.run(load(url, turns, 1, args.turns))
         concurrent = asyncio.run(load(url, turns, args.users, args.turns // 2))
-        memory = rss_mb(rasa.pid)
+        memory, largest = rss_mb(rasa.pid)
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
         shutil.rmtree(var_dir, ignore_errors=True)
+    workers = int(env.get("SANIC_WORKERS", "1"))
     return {"bot": name, "train_s": train_seconds, "start_to_first_reply_s": startup, "single": single,
-            "concurrent": concurrent, "rss_mb": memory}
+            "concurrent": concurrent, "rss_mb": memory, "rss_largest_mb": largest, "workers": workers}
 
 
 def print_row(result: Dict[str, object], users: int) -> None:
@@ -146,7 +165,9 @@ def print_row(result: Dict[str, object], users: int) -> None:
     print(f"{result['bot']:10} train {train:>4} s | first reply {result['start_to_first_reply_s']:5.1f} s | "
           f"1 user p50 {single['p50_ms']:6.1f} ms p95 {single['p95_ms']:6.1f} ms | "
           f"{users} users p50 {concurrent['p50_ms']:6.1f} ms p95 {concurrent['p95_ms']:6.1f} ms "
-          f"{concurrent['throughput']:5.1f} turns/s | Rasa RSS {result['rss_mb']:6.0f} MB")
+          f"{concurrent['throughput']:5.1f} turns/s | Rasa RSS {result['rss_mb']:6.0f} MB"
+          + (f" in all, {result['rss_largest_mb']:.0f} MB the largest of {result['workers']} workers"
+             if result["workers"] > 1 else ""))
 
 
 def main() -> None:
@@ -154,6 +175,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=40, help="turns for the single user")
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--skip-train", action="store_true", help="reuse models/lichtpunt.tar.gz, don't time training")
+    parser.add_argument("--prod", action="store_true", help="also measure the production profile (PostgreSQL, Redis, 2 workers)")
     args = parser.parse_args()
 
     ours_model = ROOT / "models" / "lichtpunt.tar.gz"
@@ -168,10 +190,10 @@ def main() -> None:
     stock_train = timed_run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(stock_dir)], scratch, ENV)
     stock_model = next((stock_dir / "models").glob("*.tar.gz"))
 
-    results = [
-        measure("lichtpunt", ROOT, ours_model, OUR_TURNS, args, ours_train, with_actions=True),
-        measure("rasa-init", stock_dir, stock_model, STOCK_TURNS, args, stock_train, with_actions=False),
-    ]
+    results = [measure("lichtpunt", ROOT, ours_model, OUR_TURNS, args, ours_train, with_actions=True)]
+    if args.prod:
+        results.append(measure("ours-prod", ROOT, ours_model, OUR_TURNS, args, None, with_actions=True, prod=True))
+    results.append(measure("rasa-init", stock_dir, stock_model, STOCK_TURNS, args, stock_train, with_actions=False))
     print(f"\n{os.cpu_count()} cores; {args.turns} turns for 1 user, {args.users} users x {args.turns // 2} turns")
     for result in results:
         print_row(result, args.users)

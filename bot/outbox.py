@@ -239,8 +239,9 @@ class Outbox:
         return {state: int(found.get(state, 0)) for state in STATES}
 
     def _set(self, row_id: int, **values: Any) -> None:
-        with session_scope(self.engine) as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+        # One statement in its own transaction, without an ORM session: this runs after every message sent.
+        with self.engine.begin() as connection:
+            connection.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
 
 # ---- sending ----

@@ -15,8 +15,11 @@ from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
+from bot import rasa_speedups
 from bot.settings import get_settings
 from bot.storage.privacy import FORGET_SLOT, delete_conversation
+
+rasa_speedups.install()  # constant work Rasa repeats every turn, done once (see the module)
 
 
 class SettingsTrackerStore(SQLTrackerStore):
