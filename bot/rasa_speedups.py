@@ -18,8 +18,8 @@ from typing import Any, Dict, Optional, Text, Type
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
-from rasa.shared.constants import DOCS_BASE_URL
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 
 _original_resolve_by_type = Event.resolve_by_type

@@ -10,8 +10,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from sqlalchemy import create_engine, text
 
-import bot.tracker_store  # noqa: F401  (installs the speedups, as in the Rasa server)
-from bot import rasa_speedups
+from bot import rasa_speedups, tracker_store  # loading the tracker store installs the speedups, as in the Rasa server
 from tests.conftest import Servers
 
 GOOD = {
@@ -31,6 +30,7 @@ def action() -> RemoteAction:
 
 
 def test_installed_when_the_tracker_store_is_loaded() -> None:
+    assert tracker_store.rasa_speedups is rasa_speedups
     assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
     assert Event.resolve_by_type is rasa_speedups.resolve_by_type
 
