@@ -37,6 +37,8 @@ def load_examples(path: Path) -> List[Example]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     examples = []
     for block in data["nlu"]:
+        if "intent" not in block:  # a regex, lookup table or synonym: no labelled messages
+            continue
         for line in block["examples"].splitlines():
             line = line.strip()
             if line.startswith("- "):
