@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import jsonschema
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -44,8 +45,6 @@ def test_a_bad_action_answer_is_refused_like_rasa_does(answer: dict) -> None:
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action()._validate_action_result(answer)
     with pytest.raises(ValidationError):  # Rasa's own check agrees
-        import jsonschema
-
         jsonschema.validate(answer, RemoteAction.action_response_format_spec())
 
 
