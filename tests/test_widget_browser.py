@@ -322,7 +322,8 @@ def test_the_organiser_logs_in_and_changes_a_status_with_the_keyboard(page: Page
         status.focus()
         status.select_option("contacted")
         page.keyboard.press("Tab")  # to "Opslaan"
-        page.keyboard.press("Enter")
+        with page.expect_navigation(timeout=UI_MS):  # saved, then back to the list as the server now has it
+            page.keyboard.press("Enter")
         expect(page.get_by_label("Status van Noortje")).to_have_value("contacted", timeout=UI_MS)
     assert course.enrolment(enrolment_id).status == "contacted"
     engine.dispose()
