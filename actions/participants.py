@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import AsksConsent, cohort_store, identify, language_of, replan_course, typed_answer, user_store
 from bot.cohorts import outcome
-from bot.content import closing_text, date_in_words, message, nudge_text
+from bot.content import closing_text, date_in_words, message, nudge_text, weekday_name
 from bot.storage.cohorts import CodeProblem, Cohort, ParticipantView, Session, code_in
 from bot.storage.models import utcnow
 from bot.validators import Invalid, clean_first_name
@@ -29,8 +29,7 @@ def when(one: Session, language: str) -> str:
     """"maandag 2 februari om 19:30" / "Monday 2 February at 19:30"."""
     moment = one.starts_local
     day = date_in_words(moment, language)
-    weekday = message("weekdays", language).split("|")[moment.weekday()]
-    return f"{weekday} {day} {'at' if language == 'en' else 'om'} {moment:%H:%M}"
+    return f"{weekday_name(moment.weekday(), language)} {day} {'at' if language == 'en' else 'om'} {moment:%H:%M}"
 
 
 def where(cohort: Cohort, language: str) -> str:

@@ -26,6 +26,10 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import fresh_postgres_database, stop_process  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
 
@@ -104,25 +108,15 @@ async def load(url: str, turns: List[str], users: int, per_user: int) -> Dict[st
     }
 
 
-def fresh_postgres(name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 def measure(name: str, project: Path, model: Path, turns: List[str], args: argparse.Namespace,
-            train_seconds: Optional[float], with_actions: bool, prod: bool = False) -> Dict[str, object]:
+            train_seconds: Optional[float], with_actions: bool, database_url: str = "") -> Dict[str, object]:
+    """`database_url` (PostgreSQL): the production profile, with Redis and two Sanic workers."""
+    prod = bool(database_url)
     env = dict(ENV)
     var_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     env["LICHTPUNT_VAR_DIR"] = str(var_dir)
     if prod:
-        env.update({"DATABASE_URL": fresh_postgres("lichtpunt_bench_turns"), "TRACKER_STORE_URL": "",
+        env.update({"DATABASE_URL": database_url, "TRACKER_STORE_URL": "",
                     "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "2", "SANIC_WORKERS": "2"})
     processes = []
     rasa_port = free_port()
@@ -150,9 +144,7 @@ def measure(name: str, project: Path, model: Path, turns: List[str], args: argpa
         memory, largest = rss_mb(rasa.pid)
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+            stop_process(process)  # terminate, then kill: Sanic's workers do not always stop on SIGTERM
         shutil.rmtree(var_dir, ignore_errors=True)
     workers = int(env.get("SANIC_WORKERS", "1"))
     return {"bot": name, "train_s": train_seconds, "start_to_first_reply_s": startup, "single": single,
@@ -192,7 +184,9 @@ def main() -> None:
 
     results = [measure("lichtpunt", ROOT, ours_model, OUR_TURNS, args, ours_train, with_actions=True)]
     if args.prod:
-        results.append(measure("ours-prod", ROOT, ours_model, OUR_TURNS, args, None, with_actions=True, prod=True))
+        with fresh_postgres_database(migrated=False) as url:  # measure() migrates it, as `make migrate` would
+            results.append(measure("ours-prod", ROOT, ours_model, OUR_TURNS, args, None, with_actions=True,
+                                   database_url=url))
     results.append(measure("rasa-init", stock_dir, stock_model, STOCK_TURNS, args, stock_train, with_actions=False))
     print(f"\n{os.cpu_count()} cores; {args.turns} turns for 1 user, {args.users} users x {args.turns // 2} turns")
     for result in results:

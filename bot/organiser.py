@@ -16,14 +16,12 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from bot.content import message
-from bot.language import LANGUAGES
+from bot.content import weekday_name
 from bot.organiser_cohorts import add_routes as add_cohort_routes
 from bot.storage.course import ENROLMENT_STATUSES, CourseStore, EnrolmentView, Group
 
 EXPORT_COLUMNS = ("id", "first_name", "contact", "group_id", "group", "region", "status", "channel", "note",
                   "created_at", "updated_at")
-WEEKDAYS = {language: tuple(message("weekdays", language).split("|")) for language in LANGUAGES}  # messages.yml
 
 
 def export_rows(store: CourseStore) -> List[Dict[str, Any]]:
@@ -59,7 +57,7 @@ def export_json(store: CourseStore) -> str:
 
 def describe_group(group: Group, language: str = "nl") -> str:
     where = group.place or ("online" if group.online else "")
-    when = f"{WEEKDAYS[language][group.weekday]} " if group.weekday is not None else ""
+    when = f"{weekday_name(group.weekday, language)} " if group.weekday is not None else ""
     when += group.start_time or ""
     start = group.start_date.isoformat()
     parts = [group.title, where, f"{'vanaf' if language == 'nl' else 'from'} {start}", when.strip()]
@@ -155,7 +153,7 @@ def _group_status_form(group: Group) -> str:
 
 
 def _group_form(problem: str = "") -> str:
-    days = "".join(f"<option value='{i}'>{day}</option>" for i, day in enumerate(WEEKDAYS["nl"]))
+    days = "".join(f"<option value='{i}'>{weekday_name(i, 'nl')}</option>" for i in range(7))
     fields = [
         ("title", "Naam van de groep", "text", "required maxlength='120'"),
         ("place", "Plaats en locatie (leeg bij online)", "text", "maxlength='200'"),

@@ -10,9 +10,8 @@ from typing import Any, Callable, Dict, List
 from aiohttp import web
 
 from bot.cohorts import CoursePlanner, invite, local_moment, trend
-from bot.content import message
+from bot.content import weekday_name
 from bot.storage.cohorts import Cohort, CohortStore, SESSIONS
-
 
 
 def add_routes(app: web.Application) -> None:
@@ -46,7 +45,7 @@ def _replan(store: CohortStore, group_id: int) -> None:
 
 
 def _when(moment: datetime) -> str:
-    return f"{message('weekdays', 'nl').split('|')[moment.weekday()][:2]} {moment:%d-%m-%Y %H:%M}"  # "do 14-03-2030 20:00"
+    return f"{weekday_name(moment.weekday(), 'nl')[:2]} {moment:%d-%m-%Y %H:%M}"  # "do 14-03-2030 20:00"
 
 
 async def cohort_page(request: web.Request, problem: str = "", status: int = 200) -> web.Response:

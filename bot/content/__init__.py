@@ -236,6 +236,11 @@ def message(key: str, language: str, **values: Any) -> str:
     return _in_language(messages(), key, language, values)
 
 
+def weekday_name(weekday: int, language: str) -> str:
+    """Monday is 0, as `date.weekday()`: "maandag" / "Monday" (messages.yml `weekdays`)."""
+    return message("weekdays", language).split("|")[weekday]
+
+
 def date_in_words(value: Any, language: str, year: bool = False) -> str:
     """A date (or datetime) as people say it: "5 december", with `year` "5 december 2026"."""
     months = message("months", language).split("|")
