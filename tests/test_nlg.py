@@ -47,3 +47,13 @@ def test_the_most_specific_variation_wins() -> None:
     assert widowed == variation("utter_acknowledge_loneliness", language="en", life_event="partner_died")
     plain = say("utter_acknowledge_loneliness", SlotSet("language", "en"))
     assert plain == variation("utter_acknowledge_loneliness", language="en")
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_not_understood_after_a_crisis_message_keeps_the_door_to_113_open(language: str) -> None:
+    """utter_default is also the policies' core fallback (a turn no rule foresees): in the safety state it never
+    only asks to rephrase."""
+    slots = [SlotSet("language", language), SlotSet("safety_mode", True)]
+    text = say("utter_default", *slots, UserUttered("hmm"))
+    assert content.helplines()["crisis"]["chat_url"] in text and "{" not in text
+    assert say("utter_default", SlotSet("language", language), UserUttered("hmm")) != text
