@@ -119,3 +119,10 @@ def test_rasa_component_forces_crisis_and_vetoes_a_lone_classifier_guess(matcher
     assert unlisted.get("intent")["name"] == "crisis"
     assert tax.get("intent") == {"name": "out_of_scope", "confidence": 0.3}
     assert calm.get("intent")["name"] == "greet" and calm.get("crisis_score") < 0.5
+
+
+def test_a_safety_line_that_yaml_reads_as_a_mapping_is_refused_with_its_file(tmp_path) -> None:
+    """An unquoted colon turns a line into a mapping: the detector would learn "{'...': '...'}" as a text."""
+    (tmp_path / "crisis_extra.yml").write_text("crisis:\n  - ik wil nog maar een ding: weg\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="crisis_extra.yml.*quotes"):
+        read_safety_data(tmp_path)

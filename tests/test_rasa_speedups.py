@@ -68,5 +68,7 @@ def test_the_running_bot_stores_conversations_in_its_database(servers: Servers) 
         count = connection.execute(
             text("SELECT count(*) FROM events WHERE sender_id = :sender"), {"sender": sender}
         ).scalar_one()
+        journal = connection.execute(text("PRAGMA journal_mode")).scalar_one()
     engine.dispose()
     assert count > 0
+    assert journal == "wal"  # saving a turn needs no fsync (bot/tracker_store.py)

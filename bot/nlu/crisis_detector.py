@@ -27,8 +27,11 @@ def read_safety_data(folder: Path) -> Tuple[List[str], List[str]]:
     calm: List[str] = []
     for path in sorted(Path(folder).glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        crisis += [str(t) for t in data.get("crisis") or []]
-        calm += [str(t) for t in data.get("not_crisis") or []]
+        for key, found in (("crisis", crisis), ("not_crisis", calm)):
+            for line in data.get(key) or []:
+                if not isinstance(line, (str, int, float)):  # "een ding: haar achterna" unquoted is a mapping
+                    raise ValueError(f"{path}: under {key}, put quotes around this line: {line!r}")
+                found.append(str(line))
     return crisis, calm
 
 

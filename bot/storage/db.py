@@ -12,20 +12,24 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, a write-ahead log and a busy timeout for concurrent writers."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, future=True, connect_args={"timeout": 15})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            # Write-ahead log: readers never wait for the writer, and a commit needs no fsync (synchronous=NORMAL
-            # stays safe against a crashed or killed process; only a power cut may lose the last commits).
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
+        return use_sqlite_pragmas(create_engine(url, future=True, connect_args={"timeout": 15}))
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def use_sqlite_pragmas(engine: Engine) -> Engine:
+    """Every new connection of this SQLite engine gets foreign keys and a write-ahead log."""
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Write-ahead log: readers never wait for the writer, and a commit needs no fsync (synchronous=NORMAL
+        # stays safe against a crashed or killed process; only a power cut may lose the last commits).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
 
 
 @contextmanager
