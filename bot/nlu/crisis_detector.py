@@ -55,7 +55,7 @@ class CrisisDetector:
 
     def _tfidf(self, part: str, texts: Sequence[str]) -> Any:
         """`TfidfVectorizer.transform`, without sklearn 1.1 summing its whole idf matrix again on every call to see
-        whether it is fitted (a third of the detector's time per message)."""
+        whether it is fitted (a fifth of the detector's time per message)."""
         vectorizer: TfidfVectorizer = self.parts[part]  # type: ignore[index]
         if part not in self._idf:
             self._idf[part] = diags(vectorizer.idf_, format="csr")
