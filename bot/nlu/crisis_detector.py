@@ -13,13 +13,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import joblib
 import numpy as np
 import yaml
-from scipy.sparse import diags, hstack
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 
-from bot.nlu.phrases import normalise
+from bot.nlu.text_features import NgramFeatures, vectorizers
 
 
 def read_safety_data(folder: Path) -> Tuple[List[str], List[str]]:
@@ -41,36 +38,17 @@ class CrisisDetector:
 
     def __init__(self, lemmatise: Callable[[str], str], parts: Optional[Dict[str, Any]] = None) -> None:
         self.lemmatise = lemmatise
-        self.parts = parts
-        self._idf: Dict[str, Any] = {}
+        self.parts = parts  # "chars", "words" (bot/nlu/text_features.py) and "classifier"
+        self.features = NgramFeatures(lemmatise, parts) if parts is not None else None
 
-    def _matrix(self, texts: Sequence[str], fit: bool = False) -> Any:
-        assert self.parts is not None
-        chars, words = self.parts["chars"], self.parts["words"]
-        normalised = [normalise(t) for t in texts]
-        lemmas = [self.lemmatise(t) for t in texts]
-        if fit:
-            return hstack([chars.fit_transform(normalised), words.fit_transform(lemmas)]).tocsr()
-        return hstack([self._tfidf("chars", normalised), self._tfidf("words", lemmas)]).tocsr()
-
-    def _tfidf(self, part: str, texts: Sequence[str]) -> Any:
-        """`TfidfVectorizer.transform`, without sklearn 1.1 summing its whole idf matrix again on every call to see
-        whether it is fitted (a fifth of the detector's time per message)."""
-        vectorizer: TfidfVectorizer = self.parts[part]  # type: ignore[index]
-        if part not in self._idf:
-            self._idf[part] = diags(vectorizer.idf_, format="csr")
-        counts = CountVectorizer.transform(vectorizer, texts).astype(np.float64)
-        if vectorizer.sublinear_tf:
-            np.log(counts.data, counts.data)
-            counts.data += 1
-        return normalize(counts @ self._idf[part], norm=vectorizer.norm, copy=False)
+    def _matrix(self, texts: Sequence[str]) -> Any:
+        assert self.features is not None
+        return self.features.transform(texts)
 
     def train(self, texts: Sequence[str], is_crisis: Sequence[bool], random_state: int = 42) -> "CrisisDetector":
-        self.parts = {
-            "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True),
-            "words": TfidfVectorizer(analyzer="word", ngram_range=(1, 3), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"),
-        }
-        matrix = self._matrix(texts, fit=True)
+        self.parts = vectorizers(word_ngrams=(1, 3))
+        self.features = NgramFeatures(self.lemmatise, self.parts)
+        matrix = self.features.fit_transform(texts)
         linear = LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000, random_state=random_state)
         self.parts["classifier"] = CalibratedClassifierCV(linear, cv=5, method="sigmoid").fit(
             matrix, np.asarray(is_crisis, dtype=int)

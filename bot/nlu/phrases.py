@@ -6,6 +6,7 @@ expression (word forms only, no lemmas): for processes that must not load spaCy,
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
@@ -94,7 +95,9 @@ class PhraseMatcher:
         return " ".join(token.lemma_ for token in self.nlp(normalise(text)))
 
 
+@functools.lru_cache(maxsize=None)
 def load_nlp(spacy_model: str) -> "Language":
+    """One pipeline per path and process: the components that lemmatise share it."""
     import spacy
 
     return spacy.load(spacy_model)
