@@ -40,6 +40,16 @@ def test_a_join_code_it_never_saw_is_recognised_by_the_data_s_regex(model: Inten
     assert model.rank(["PX4M2Q"])[0][0][0] == "join_course"
 
 
+def test_a_text_of_only_new_words_gets_a_weaker_guess(model: IntentModel) -> None:
+    """Character n-grams find an intent in anything ("Joost" looks like "kost"): unknown words weaken the guess."""
+    assert model.all_words_unknown("qwrtzp xkcd") and not model.all_words_unknown("hallo qwrtzp")
+    assert not model.all_words_unknown("👍") and not model.all_words_unknown("")
+    plain, weakened = model.rank(["qwrtzp xkcd"])[0], model.rank(["qwrtzp xkcd"], unknown_words_factor=0.5)[0]
+    assert [p / 2 for _, p in plain] == pytest.approx([p for _, p in weakened])
+    assert model.rank(["hallo daar"], unknown_words_factor=0.5) == model.rank(["hallo daar"])
+    assert model.rank([]) == []
+
+
 def test_a_faq_answer_is_summed_into_its_intent_and_chosen_as_its_answer() -> None:
     ranking = [("faq/medication", 0.4), ("greet", 0.35), ("faq/recovery", 0.2), ("deny", 0.05)]
     assert by_intent(ranking) == [("faq", pytest.approx(0.6)), ("greet", 0.35), ("deny", 0.05)]

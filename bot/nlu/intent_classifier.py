@@ -50,17 +50,33 @@ class IntentModel:
         rows = [[1.0 if r.search(t) else 0.0 for r in self._regexes] for t in texts]
         return csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(texts), len(self._regexes)))
 
-    def rank(self, texts: Sequence[str]) -> List[Ranking]:
+    def rank(self, texts: Sequence[str], unknown_words_factor: float = 1.0) -> List[Ranking]:
+        """A text whose words are all new to the model ("Joost", "qwrtz xkcd") has only character n-grams to go on,
+        which find an intent in anything ("Joost" looks like "kost"): its probabilities are multiplied by
+        `unknown_words_factor`, so that only a strong guess stays above the fallback threshold."""
         if self.parts is None or self.features is None:
             raise RuntimeError("the intent classifier is not trained")
+        if not texts:
+            return []
         classifier = self.parts["classifier"]
         matrix = hstack([self.features.transform(texts), self._regex_matrix(texts)]).tocsr()
         labels = classifier.classes_
         result = []
-        for row in classifier.predict_proba(matrix):
+        for text, row in zip(texts, classifier.predict_proba(matrix)):
+            if unknown_words_factor != 1.0 and self.all_words_unknown(text):
+                row = row * unknown_words_factor
             order = np.argsort(-row)
             result.append([(str(labels[i]), float(row[i])) for i in order])
         return result
+
+    def all_words_unknown(self, text: str) -> bool:
+        """True when the text has words and none of them (as lemmas) was in the training data; emoji alone are not
+        words."""
+        assert self.parts is not None
+        words = self.parts["words"]
+        tokens = words.build_analyzer()(self.lemmatise(text)) if words.ngram_range[0] == 1 else []
+        unigrams = [t for t in tokens if " " not in t]
+        return bool(unigrams) and not any(t in words.vocabulary_ for t in unigrams)
 
     def save(self, path: Any) -> None:
         joblib.dump(self.parts, path)
@@ -116,6 +132,7 @@ try:  # the Rasa component
                 "C": 1.0,  # LinearSVC's regularisation: 0.5 and 2.0 were both a little worse on the dev sets
                 "ranking_length": 10,
                 "selector_candidates": 3,  # answer a retrieval intent only when it is among the first three intents
+                "unknown_words_factor": 0.5,  # see IntentModel.rank
                 "random_seed": 42,
             }
 
@@ -169,8 +186,12 @@ try:  # the Rasa component
                 return messages
             texts = [m.get(TEXT) or "" for m in messages]
             asked = [i for i, t in enumerate(texts) if t.strip()]
-            for i, ranking in zip(asked, self.model.rank([texts[i] for i in asked])):
+            rankings = self.model.rank([texts[i] for i in asked], self.config["unknown_words_factor"])
+            for i, ranking in zip(asked, rankings):
                 self._set(messages[i], ranking)
+            for i in set(range(len(messages))) - set(asked):  # nothing written: no intent, so the fallback answers
+                messages[i].set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                messages[i].set(INTENT_RANKING_KEY, [], add_to_output=True)
             return messages
 
         def _set(self, message: Message, ranking: Ranking) -> None:
