@@ -1,6 +1,6 @@
 """Build the blank Dutch spaCy pipeline (tokenizer + lookup lemmatizer) and save it to disk.
 
-No `nl_core_news_*` model can be installed here, so Rasa's SpacyNLP loads this folder by path.
+No `nl_core_news_*` model can be installed here, so our NLU components (bot/nlu/) load this folder by path.
 Usage: python -m bot.nlu.build_spacy models/spacy/nl_blank
 """
 from __future__ import annotations
