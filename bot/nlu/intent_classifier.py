@@ -74,8 +74,7 @@ class IntentModel:
         words."""
         assert self.parts is not None
         words = self.parts["words"]
-        tokens = words.build_analyzer()(self.lemmatise(text)) if words.ngram_range[0] == 1 else []
-        unigrams = [t for t in tokens if " " not in t]
+        unigrams = [t for t in words.build_analyzer()(self.lemmatise(text)) if " " not in t]  # not the bigrams
         return bool(unigrams) and not any(t in words.vocabulary_ for t in unigrams)
 
     def save(self, path: Any) -> None:
@@ -121,7 +120,7 @@ try:  # the Rasa component
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlu.phrases import load_nlp
+    from bot.nlu.phrases import lemmatiser
 
     @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
     class LinearIntentClassifier(GraphComponent):
@@ -144,24 +143,17 @@ try:  # the Rasa component
             self._model_storage = model_storage
             self._resource = resource
 
-        @staticmethod
-        def _lemmatiser(config: Dict[str, Any]) -> Callable[[str], str]:
-            from bot.nlu.phrases import normalise
-
-            nlp = load_nlp(config["spacy_model"])
-            return lambda text: " ".join(token.lemma_ for token in nlp(normalise(text)))
-
         @classmethod
         def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                    execution_context: ExecutionContext) -> "LinearIntentClassifier":
             config = {**cls.get_default_config(), **config}
-            return cls(config, cls._lemmatiser(config), None, model_storage, resource)
+            return cls(config, lemmatiser(config["spacy_model"]), None, model_storage, resource)
 
         @classmethod
         def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
             config = {**cls.get_default_config(), **config}
-            lemmatise = cls._lemmatiser(config)
+            lemmatise = lemmatiser(config["spacy_model"])
             with model_storage.read_from(resource) as folder:
                 model = IntentModel.load(folder / MODEL_FILE, lemmatise)
             return cls(config, lemmatise, model, model_storage, resource)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -93,6 +93,12 @@ class PhraseMatcher:
     def lemmas(self, text: str) -> str:
         """The text as normalised lemmas, for features that should not care about word forms."""
         return " ".join(token.lemma_ for token in self.nlp(normalise(text)))
+
+
+def lemmatiser(spacy_model: str) -> "Callable[[str], str]":
+    """The text as normalised lemmas, as `PhraseMatcher.lemmas` gives it, for a component without phrases."""
+    nlp = load_nlp(spacy_model)
+    return lambda text: " ".join(token.lemma_ for token in nlp(normalise(text)))
 
 
 @functools.lru_cache(maxsize=None)
