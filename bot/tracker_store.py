@@ -5,6 +5,7 @@ after the person confirmed), its events are deleted instead of saved, and the ne
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -58,6 +59,16 @@ class SettingsTrackerStore(SQLTrackerStore):
                 engine_url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False, "timeout": 15}
             ))
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """Rasa's own query, reading only the events' JSON: no ORM object per event (a turn reads every event of the
+        session)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if forgotten_this_turn(tracker):
