@@ -20,6 +20,7 @@ from sklearn.svm import LinearSVC
 from bot.nlu.text_features import NgramFeatures, vectorizers
 
 MODEL_FILE = "intent_classifier.joblib"
+WORD = re.compile(r"\w")
 Ranking = List[Tuple[str, float]]
 
 
@@ -59,23 +60,20 @@ class IntentModel:
         if not texts:
             return []
         classifier = self.parts["classifier"]
-        matrix = hstack([self.features.transform(texts), self._regex_matrix(texts)]).tocsr()
+        chars, words = self.features.transform_parts(texts)
+        matrix = hstack([chars, words, self._regex_matrix(texts)]).tocsr()
         labels = classifier.classes_
         result = []
-        for text, row in zip(texts, classifier.predict_proba(matrix)):
-            if unknown_words_factor != 1.0 and self.all_words_unknown(text):
+        for unknown, row in zip(_all_words_unknown(texts, words), classifier.predict_proba(matrix)):
+            if unknown:
                 row = row * unknown_words_factor
             order = np.argsort(-row)
             result.append([(str(labels[i]), float(row[i])) for i in order])
         return result
 
     def all_words_unknown(self, text: str) -> bool:
-        """True when the text has words and none of them (as lemmas) was in the training data; emoji alone are not
-        words."""
-        assert self.parts is not None
-        words = self.parts["words"]
-        unigrams = [t for t in words.build_analyzer()(self.lemmatise(text)) if " " not in t]  # not the bigrams
-        return bool(unigrams) and not any(t in words.vocabulary_ for t in unigrams)
+        assert self.features is not None
+        return _all_words_unknown([text], self.features.transform_parts([text])[1])[0]
 
     def save(self, path: Any) -> None:
         joblib.dump(self.parts, path)
@@ -83,6 +81,12 @@ class IntentModel:
     @classmethod
     def load(cls, path: Any, lemmatise: Callable[[str], str]) -> "IntentModel":
         return cls(lemmatise, joblib.load(path))
+
+
+def _all_words_unknown(texts: Sequence[str], words: Any) -> List[bool]:
+    """True where a text has words and none of them (as lemmas) was in the training data: its row of lemma n-grams
+    is empty (a known bigram means known words). Emoji alone are not words."""
+    return [bool(WORD.search(text)) and not known for text, known in zip(texts, words.getnnz(axis=1))]
 
 
 def by_intent(ranking: Ranking) -> Ranking:
@@ -146,13 +150,11 @@ try:  # the Rasa component
         @classmethod
         def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                    execution_context: ExecutionContext) -> "LinearIntentClassifier":
-            config = {**cls.get_default_config(), **config}
             return cls(config, lemmatiser(config["spacy_model"]), None, model_storage, resource)
 
         @classmethod
         def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
-            config = {**cls.get_default_config(), **config}
             lemmatise = lemmatiser(config["spacy_model"])
             with model_storage.read_from(resource) as folder:
                 model = IntentModel.load(folder / MODEL_FILE, lemmatise)

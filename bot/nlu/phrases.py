@@ -92,13 +92,17 @@ class PhraseMatcher:
 
     def lemmas(self, text: str) -> str:
         """The text as normalised lemmas, for features that should not care about word forms."""
-        return " ".join(token.lemma_ for token in self.nlp(normalise(text)))
+        return lemmas_of(self.nlp, text)
+
+
+def lemmas_of(nlp: "Language", text: str) -> str:
+    return " ".join(token.lemma_ for token in nlp(normalise(text)))
 
 
 def lemmatiser(spacy_model: str) -> "Callable[[str], str]":
-    """The text as normalised lemmas, as `PhraseMatcher.lemmas` gives it, for a component without phrases."""
+    """`PhraseMatcher.lemmas` for a component without phrases."""
     nlp = load_nlp(spacy_model)
-    return lambda text: " ".join(token.lemma_ for token in nlp(normalise(text)))
+    return lambda text: lemmas_of(nlp, text)
 
 
 @functools.lru_cache(maxsize=None)

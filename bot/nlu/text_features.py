@@ -37,8 +37,12 @@ class NgramFeatures:
         return hstack([self.parts["chars"].fit_transform(normalised), self.parts["words"].fit_transform(lemmas)]).tocsr()
 
     def transform(self, texts: Sequence[str]) -> Any:
+        return hstack(self.transform_parts(texts)).tocsr()
+
+    def transform_parts(self, texts: Sequence[str]) -> Tuple[Any, Any]:
+        """(character n-grams, lemma n-grams), each a matrix with a row per text."""
         normalised, lemmas = self._inputs(texts)
-        return hstack([self._tfidf("chars", normalised), self._tfidf("words", lemmas)]).tocsr()
+        return self._tfidf("chars", normalised), self._tfidf("words", lemmas)
 
     def _inputs(self, texts: Sequence[str]) -> Tuple[list, list]:
         return [normalise(t) for t in texts], [self.lemmatise(t) for t in texts]
