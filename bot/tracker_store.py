@@ -1,19 +1,22 @@
-"""Rasa's SQL tracker store, configured from the one settings object (SQLite or PostgreSQL).
+"""Rasa's SQL tracker store, configured from the one settings object (SQLite or PostgreSQL), with its database work
+off the event loop (a thread) and a turn's new events written in one insert.
 
 Forget-me reaches the conversation too: when a turn ends with the `forget_me` slot set (action_delete_my_data,
 after the person confirmed), its events are deleted instead of saved, and the next message starts afresh.
 """
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 
 from bot import rasa_speedups
@@ -60,21 +63,49 @@ class SettingsTrackerStore(SQLTrackerStore):
             ))
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
+    # Rasa's SQL tracker store talks to the database synchronously inside its async methods: a Sanic worker waiting
+    # for PostgreSQL could serve nobody else meanwhile. Here the database work runs in a thread, so other
+    # conversations' turns go on while one waits (one conversation's turns are still one at a time: Rasa's lock).
+
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        """Rasa's own query, reading only the events' JSON: no ORM object per event (a turn reads every event of the
-        session)."""
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+        events = await asyncio.to_thread(self._read_events, sender_id, fetch_events_from_all_sessions)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
 
+    def _read_events(self, sender_id: str, fetch_events_from_all_sessions: bool) -> List[Dict[str, Any]]:
+        """Rasa's own query, reading only the events' JSON: no ORM object per event (a turn reads every event of the
+        session)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            return [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         if forgotten_this_turn(tracker):
-            delete_conversation(self.engine, tracker.sender_id)
+            await asyncio.to_thread(delete_conversation, self.engine, tracker.sender_id)
             return
-        await super().save(tracker)
+        await self.stream_events(tracker)
+        await asyncio.to_thread(self._write_new_events, tracker)
+
+    def _write_new_events(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (the events after those stored in this session), as one multi-row insert."""
+        with self.session_scope() as session:
+            rows = [self._row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            session.commit()
+
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> Dict[str, Any]:
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
 
 def forgotten_this_turn(tracker: DialogueStateTracker) -> bool:

@@ -1,5 +1,6 @@
-"""Our tracker store reads a conversation exactly as Rasa's SQLTrackerStore does (bot/tracker_store.py reads only the
-events' JSON, without an ORM object per event), on SQLite and on PostgreSQL."""
+"""Our tracker store reads and writes a conversation exactly as Rasa's SQLTrackerStore does (bot/tracker_store.py reads
+only the events' JSON, without an ORM object per event, and writes a turn's events in one insert, off the event
+loop), on SQLite and on PostgreSQL."""
 import asyncio
 from typing import Iterator
 
@@ -61,5 +62,27 @@ def test_a_conversation_reads_back_as_rasa_reads_it(store, domain: Domain) -> No
         full = await store.retrieve_full_tracker("lf-tracker-read")
         assert len([e for e in full.events if isinstance(e, UserUttered)]) == 6
         assert await store.retrieve("lf-nobody") is None
+
+    asyncio.run(run())
+
+
+
+def test_a_turn_is_written_as_rasa_writes_it(store, domain: Domain) -> None:
+    """Same rows (columns and JSON) as Rasa's own save, turn by turn, for a conversation over two sessions."""
+    conversation = two_sessions(domain)
+    columns = ("type_name", "intent_name", "action_name", "data")
+
+    def rows(sender_id: str) -> list:
+        with store.session_scope() as session:
+            found = session.query(*(getattr(store.SQLEvent, c) for c in columns)).filter(
+                store.SQLEvent.sender_id == sender_id).order_by(store.SQLEvent.id)
+            return [tuple(row) for row in found]
+
+    async def run() -> None:
+        events = list(conversation.events)
+        for end in (3, 8, 13, len(events)):  # saved after each of these many events, as turns would be
+            for sender, save in (("lf-ours", store.save), ("lf-rasa", lambda t: SQLTrackerStore.save(store, t))):
+                await save(DialogueStateTracker.from_events(sender, events[:end], domain.slots))
+        assert rows("lf-ours") == rows("lf-rasa") != []
 
     asyncio.run(run())
