@@ -66,7 +66,6 @@ def test_a_conversation_reads_back_as_rasa_reads_it(store, domain: Domain) -> No
     asyncio.run(run())
 
 
-
 def test_a_turn_is_written_as_rasa_writes_it(store, domain: Domain) -> None:
     """Same rows (columns and JSON) as Rasa's own save, turn by turn, for a conversation over two sessions."""
     conversation = two_sessions(domain)
