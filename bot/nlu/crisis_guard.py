@@ -8,7 +8,8 @@ Runs after the intent classifiers. A message becomes `crisis` when
   and another intent has at least `topic_confident`: "I'm writing an essay on suicide prevention" is a school
   question.
 When only the classifier says `crisis` and the detector scores below `veto_threshold`, the next intent is used
-(a tax question is not a crisis). Every message gets `crisis_score` in the parse result.
+(a tax question is not a crisis); at or above it, the classifier's `crisis` stands, also when it was only the first
+guess of an unsure classifier ("do people go to hell for killing themselves? I'm doing it" ties with out_of_scope). Every message gets `crisis_score` in the parse result.
 """
 from __future__ import annotations
 
@@ -120,8 +121,11 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
                     continue
                 if self._is_crisis(message, text, score):
                     self._choose(message, {"name": CRISIS_INTENT, "confidence": 1.0})
-                elif (message.get(INTENT) or {}).get("name") == CRISIS_INTENT and score < self.config["veto_threshold"]:
-                    self._choose(message, self._next_best(message))
+                elif self._classifier_top(message) == CRISIS_INTENT:
+                    if score < self.config["veto_threshold"]:
+                        self._choose(message, self._next_best(message))
+                    else:  # the classifier's first guess, even when the fallback took over for being unsure
+                        self._choose(message, {"name": CRISIS_INTENT, "confidence": 1.0})
             return messages
 
         def _is_crisis(self, message: Message, text: str, score: float) -> bool:
@@ -144,6 +148,11 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
                 for i, score in zip(scored, self.detector.probability([texts[i] for i in scored])):
                     scores[i] = score
             return scores
+
+        @staticmethod
+        def _classifier_top(message: Message) -> Optional[str]:
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
+            return ranking[0].get("name") if ranking else None
 
         @staticmethod
         def _next_best(message: Message) -> Dict[str, Any]:
