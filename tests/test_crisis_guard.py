@@ -124,6 +124,26 @@ def test_rasa_component_forces_crisis_and_vetoes_a_lone_classifier_guess(matcher
     assert calm.get("intent")["name"] == "greet" and calm.get("crisis_score") < 0.5
 
 
+def test_an_unsure_classifiers_first_guess_crisis_is_kept_when_the_fallback_took_over(matcher, detector) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.crisis_guard import CrisisGuard
+
+    # Only the classifier's guess can make these crisis: the detector's own thresholds are out of reach.
+    guard = CrisisGuard({"threshold": 1.1, "unsure_threshold": 1.1, "veto_threshold": 0.0}, matcher, detector)
+
+    def unsure(text: str, first: str) -> Message:
+        ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": first, "confidence": 0.35},
+                   {"name": "out_of_scope" if first == "crisis" else "greet", "confidence": 0.34}]
+        return Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+
+    tied = unsure("gaan mensen naar de hel als ze het doen? ik ben bang maar ik doe het", "crisis")
+    other = unsure("wat is de hoofdstad van peru", "out_of_scope")
+    guard.process([tied, other])
+    assert tied.get("intent") == {"name": "crisis", "confidence": 1.0}
+    assert other.get("intent")["name"] == "nlu_fallback"
+
+
 def test_a_safety_line_that_yaml_reads_as_a_mapping_is_refused_with_its_file(tmp_path) -> None:
     """An unquoted colon turns a line into a mapping: the detector would learn "{'...': '...'}" as a text."""
     (tmp_path / "crisis_extra.yml").write_text("crisis:\n  - ik wil nog maar een ding: weg\n", encoding="utf-8")
