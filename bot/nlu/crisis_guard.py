@@ -9,7 +9,8 @@ Runs after the intent classifiers. A message becomes `crisis` when
   question.
 When only the classifier says `crisis` and the detector scores below `veto_threshold`, the next intent is used
 (a tax question is not a crisis); at or above it, the classifier's `crisis` stands, also when it was only the first
-guess of an unsure classifier ("do people go to hell for killing themselves? I'm doing it" ties with out_of_scope). Every message gets `crisis_score` in the parse result.
+guess of an unsure classifier ("do people go to hell for killing themselves? I'm doing it" ties with out_of_scope).
+Every message gets `crisis_score` in the parse result.
 """
 from __future__ import annotations
 
