@@ -7,7 +7,7 @@ import pytest
 from scipy.sparse import hstack
 
 from bench.nlu_eval import load_examples
-from bot.nlu.crisis_detector import CrisisDetector, read_safety_data
+from bot.nlu.crisis_detector import CrisisDetector, read_safety_data, unique_examples
 from bot.nlu.crisis_net import load_matcher
 from bot.nlu.phrases import normalise
 from tests.conftest import ROOT
@@ -149,6 +149,17 @@ def test_a_safety_line_that_yaml_reads_as_a_mapping_is_refused_with_its_file(tmp
     (tmp_path / "crisis_extra.yml").write_text("crisis:\n  - ik wil nog maar een ding: weg\n", encoding="utf-8")
     with pytest.raises(ValueError, match="crisis_extra.yml.*quotes"):
         read_safety_data(tmp_path)
+
+
+def test_a_message_in_two_files_is_learnt_once() -> None:
+    """A look-alike that is also an NLU example ("this heat is killing me") must not weigh double in the detector."""
+    texts = ["this heat is killing me", "ik wil er niet meer zijn", "This heat is  killing me", "Ik wil er níet meer zijn"]
+    assert unique_examples(texts, [False, True, False, True]) == (["this heat is killing me", "ik wil er niet meer zijn"], [False, True])
+
+
+def test_a_message_labelled_both_crisis_and_not_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="both crisis and not crisis.*Ik ben op"):
+        unique_examples(["ik ben op", "hoi", "Ik ben op"], [False, False, True])
 
 
 def test_detector_features_are_sklearns_tfidf(detector: CrisisDetector, matcher) -> None:

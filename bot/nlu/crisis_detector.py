@@ -16,6 +16,7 @@ import yaml
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu.phrases import normalise
 from bot.nlu.text_features import NgramFeatures, vectorizers
 
 
@@ -33,6 +34,25 @@ def read_safety_data(folder: Path) -> Tuple[List[str], List[str]]:
     return crisis, calm
 
 
+def unique_examples(texts: Sequence[str], is_crisis: Sequence[bool]) -> Tuple[List[str], List[bool]]:
+    """Each message once, so a line that stands in two files (a safety batch and the NLU data) does not weigh double.
+
+    Messages count as the same when they differ only in case, accents or spacing: the detector cannot tell them apart.
+    """
+    first_label: Dict[str, bool] = {}
+    unique: List[str] = []
+    labels: List[bool] = []
+    for text, label in zip(texts, is_crisis):
+        key = " ".join(normalise(text).split())
+        if key not in first_label:
+            first_label[key] = bool(label)
+            unique.append(text)
+            labels.append(bool(label))
+        elif first_label[key] != bool(label):
+            raise ValueError(f"this message is labelled both crisis and not crisis, choose one: {text!r}")
+    return unique, labels
+
+
 class CrisisDetector:
     """`probability(texts)` → how likely each text is crisis language (0–1, calibrated)."""
 
@@ -46,6 +66,7 @@ class CrisisDetector:
         return self.features.transform(texts)
 
     def train(self, texts: Sequence[str], is_crisis: Sequence[bool], random_state: int = 42) -> "CrisisDetector":
+        texts, is_crisis = unique_examples(texts, is_crisis)
         self.parts = vectorizers(word_ngrams=(1, 3))
         self.features = NgramFeatures(self.lemmatise, self.parts)
         matrix = self.features.fit_transform(texts)

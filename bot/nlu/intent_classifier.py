@@ -124,6 +124,7 @@ try:  # the Rasa component
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
+    from bot.nlu import code_fingerprint
     from bot.nlu.phrases import lemmatiser
 
     @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -146,6 +147,10 @@ try:  # the Rasa component
             self.model = model
             self._model_storage = model_storage
             self._resource = resource
+
+        @classmethod
+        def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+            return code_fingerprint()  # retrain when how it learns changes, not only what it learns from
 
         @classmethod
         def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
