@@ -49,6 +49,7 @@ def detector(matcher) -> CrisisDetector:
         "ik doe mezelf pijn",
         "iedereen is beter af zonder mij",
         "ik wou dat ik dood was",
+        "kga me van kant maken",
         "I want to die",
         "i dont want to live anymore",
         "I've been cutting myself again",
