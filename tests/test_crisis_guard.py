@@ -50,6 +50,8 @@ def detector(matcher) -> CrisisDetector:
         "iedereen is beter af zonder mij",
         "ik wou dat ik dood was",
         "kga me van kant maken",
+        "wnt to die rly bad tonite",
+        "does drowning hurt",
         "I want to die",
         "i dont want to live anymore",
         "I've been cutting myself again",
