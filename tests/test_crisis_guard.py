@@ -52,6 +52,7 @@ def detector(matcher) -> CrisisDetector:
         "kga me van kant maken",
         "wnt to die rly bad tonite",
         "does drowning hurt",
+        "a voice keeps telling me to jump",
         "I want to die",
         "i dont want to live anymore",
         "I've been cutting myself again",
@@ -66,7 +67,8 @@ def test_explicit_crisis_phrases_are_caught(matcher, text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["ik voel me eenzaam", "ik ga dood van verveling", "ik woon alleen", "dat was een dooie boel",
-     "I feel lonely", "the course ended it was nice", "/crisis"],
+     "I feel lonely", "the course ended it was nice", "/crisis", "my coach keeps telling me to jump higher",
+     "kun je me van kantoor ophalen"],
 )
 def test_ordinary_messages_are_left_alone_by_the_phrase_net(matcher, text: str) -> None:
     assert not matcher.matches(text)
