@@ -158,13 +158,28 @@ def test_a_safety_line_that_yaml_reads_as_a_mapping_is_refused_with_its_file(tmp
 
 def test_a_message_in_two_files_is_learnt_once() -> None:
     """A look-alike that is also an NLU example ("this heat is killing me") must not weigh double in the detector."""
-    texts = ["this heat is killing me", "ik wil er niet meer zijn", "This heat is  killing me", "Ik wil er níet meer zijn"]
-    assert unique_examples(texts, [False, True, False, True]) == (["this heat is killing me", "ik wil er niet meer zijn"], [False, True])
+    texts = ["this heat is killing me", "ik wil er niet meer zijn",
+             "This heat is  killing me", "Ik wil er níet meer zijn"]
+    unique = unique_examples(texts, [False, True, False, True])
+    assert unique == (["this heat is killing me", "ik wil er niet meer zijn"], [False, True])
 
 
 def test_a_message_labelled_both_crisis_and_not_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="both crisis and not crisis.*Ik ben op"):
         unique_examples(["ik ben op", "hoi", "Ik ben op"], [False, False, True])
+
+
+def test_a_change_in_how_the_components_learn_retrains_them(monkeypatch) -> None:
+    """Rasa reuses a trained component while config and data are unchanged: our source is part of the fingerprint."""
+    import bot.nlu.crisis_guard as guard_module
+    import bot.nlu.intent_classifier as classifier_module
+
+    for module, component in ((guard_module, guard_module.CrisisGuard),
+                              (classifier_module, classifier_module.LinearIntentClassifier)):
+        monkeypatch.setattr(module, "code_fingerprint", lambda: "before")
+        before = component.fingerprint_addon({})
+        monkeypatch.setattr(module, "code_fingerprint", lambda: "after")
+        assert component.fingerprint_addon({}) != before, component.__name__
 
 
 def test_detector_features_are_sklearns_tfidf(detector: CrisisDetector, matcher) -> None:
