@@ -182,6 +182,16 @@ def test_a_change_in_how_the_components_learn_retrains_them(monkeypatch) -> None
         assert component.fingerprint_addon({}) != before, component.__name__
 
 
+def test_a_change_in_the_safety_data_retrains_the_guard(tmp_path) -> None:
+    """The safety data is read from disk, not handed over by Rasa: editing one of its files changes the fingerprint."""
+    from bot.nlu.crisis_guard import CrisisGuard
+
+    (tmp_path / "crisis.yml").write_text("crisis:\n  - ik wil niet meer\n", encoding="utf-8")
+    before = CrisisGuard.fingerprint_addon({"safety_data": str(tmp_path)})
+    (tmp_path / "crisis.yml").write_text("crisis:\n  - ik wil niet meer leven\n", encoding="utf-8")
+    assert CrisisGuard.fingerprint_addon({"safety_data": str(tmp_path)}) != before
+
+
 def test_detector_features_are_sklearns_tfidf(detector: CrisisDetector, matcher) -> None:
     """The detector's own tf-idf step (faster per message) gives exactly what TfidfVectorizer.transform gives."""
     texts = ["ik zie het niet meer zitten", "I want to sleep and never wake up", "hoi!", "", "zondagen zijn het ergst 😔"]

@@ -14,11 +14,10 @@ Every message gets `crisis_score` in the parse result.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-from bot.nlu import code_fingerprint
+from bot.nlu import code_fingerprint, files_digest
 from bot.nlu.crisis_detector import CrisisDetector, read_safety_data
 from bot.nlu.crisis_net import CRISIS_INTENT, CrisisMatcher, load_matcher
 
@@ -68,10 +67,7 @@ try:  # the Rasa component; the pieces it joins stay usable without Rasa's graph
         @classmethod
         def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
             """The safety data is read from disk, not given by Rasa's graph: a change in it must retrain."""
-            digest = hashlib.sha256(code_fingerprint().encode())
-            for path in sorted(Path(config.get("safety_data", "data/safety")).glob("*.yml")):
-                digest.update(path.name.encode() + path.read_bytes())
-            return digest.hexdigest()
+            return files_digest(Path(config.get("safety_data", "data/safety")).glob("*.yml"), code_fingerprint())
 
         @classmethod
         def create(
