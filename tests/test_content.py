@@ -218,6 +218,27 @@ def test_crisis_wording_follows_113s_advice() -> None:
     assert values["crisis_phone"] == "113"
 
 
+@pytest.fixture(scope="module")
+def life_events():
+    from bot.nlu.life_events import LifeEventMatcher
+    from bot.nlu.phrases import load_nlp
+
+    return LifeEventMatcher(load_nlp(str(ROOT / "models" / "spacy" / "nl_blank")))
+
+
+@pytest.mark.parametrize("text, event", [
+    ("sinds de miskraam voel ik me zo alleen", "baby_lost"),
+    ("onze baby is na twee dagen overleden", "baby_lost"),
+    ("since losing the baby nobody says anything to me", "baby_lost"),
+    ("the stillbirth was in May and the baby room is still there", "baby_lost"),
+    ("sinds de bevalling zit ik alleen thuis met de baby", "new_baby"),
+    ("we just had a baby and I feel so alone", "new_baby"),
+])
+def test_a_lost_baby_never_gets_the_new_baby_words(life_events, text: str, event: str) -> None:
+    found = life_events.event(text)
+    assert found is not None and found["value"] == event, found
+
+
 def test_every_life_event_is_named_in_both_languages() -> None:
     events = set(content.life_events())
     assert events == set(DOMAIN["slots"]["life_event"]["values"]), "life_events.yml and the slot must agree"
