@@ -1,7 +1,7 @@
 """Content files load and validate; the bot's words stay true to the domain brief (an audit)."""
 import re
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 import yaml
@@ -233,10 +233,12 @@ def life_events():
     ("the stillbirth was in May and the baby room is still there", "baby_lost"),
     ("sinds de bevalling zit ik alleen thuis met de baby", "new_baby"),
     ("we just had a baby and I feel so alone", "new_baby"),
+    ("ik huil elke avond als een baby, zo alleen voel ik me", None),
+    ("I cried like a baby last night, I'm so lonely", None),
 ])
-def test_a_lost_baby_never_gets_the_new_baby_words(life_events, text: str, event: str) -> None:
+def test_a_lost_baby_never_gets_the_new_baby_words(life_events, text: str, event: Optional[str]) -> None:
     found = life_events.event(text)
-    assert found is not None and found["value"] == event, found
+    assert (found and found["value"]) == event, found
 
 
 def test_every_life_event_is_named_in_both_languages() -> None:
