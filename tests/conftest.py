@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "lichtpunt.tar.gz"
+SPACY_MODEL = str(ROOT / "models" / "spacy" / "nl_blank")  # the blank Dutch pipeline `make setup` builds
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from bot import content
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SPACY_MODEL
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 HELPLINE_FILE = ROOT / "bot" / "content" / "helplines.yml"
@@ -223,7 +223,7 @@ def life_events():
     from bot.nlu.life_events import LifeEventMatcher
     from bot.nlu.phrases import load_nlp
 
-    return LifeEventMatcher(load_nlp(str(ROOT / "models" / "spacy" / "nl_blank")))
+    return LifeEventMatcher(load_nlp(SPACY_MODEL))
 
 
 @pytest.mark.parametrize("text, event", [

@@ -10,9 +10,8 @@ from bench.nlu_eval import load_examples
 from bot.nlu.crisis_detector import CrisisDetector, read_safety_data, unique_examples
 from bot.nlu.crisis_net import load_matcher
 from bot.nlu.phrases import normalise
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SPACY_MODEL
 
-SPACY_MODEL = str(ROOT / "models" / "spacy" / "nl_blank")
 DEV_SETS = ROOT / "tests" / "nlu" / "dev"
 
 
